@@ -1,0 +1,79 @@
+/** Base class of every error psession produces. */
+export class SessionError extends Error {
+  override name = "SessionError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A send got no reply in time (after all retries). */
+export class SessionTimeoutError extends SessionError {
+  override name = "SessionTimeoutError";
+}
+
+/** A pending send was cancelled locally (`cancel()`, `end()`, sid recycled). */
+export class SessionCancelError extends SessionError {
+  override name = "SessionCancelError";
+}
+
+/** The session cannot be used: it has ended, is busy, or a message is not valid for it. */
+export class SessionInvalidError extends SessionError {
+  override name = "SessionInvalidError";
+}
+
+/** The session was aborted: `abort()`, an `AbortSignal`, its port destroyed or its transport closed. */
+export class SessionAbortError extends SessionError {
+  override name = "SessionAbortError";
+}
+
+/** The transport refused or failed to send the message (socket not open, serializer failed, …). */
+export class SessionSendError extends SessionError {
+  override name = "SessionSendError";
+}
+
+/** What a remote handler reported when it failed. */
+export interface RemoteErrorInfo {
+  name?: string;
+  message: string;
+  code?: string | number;
+  data?: unknown;
+}
+
+/** The remote handler threw: `message`, `remote.name`, `remote.code` and `remote.data` are the remote's. */
+export class SessionRemoteError extends SessionError {
+  override name = "SessionRemoteError";
+  readonly remote: RemoteErrorInfo;
+  readonly code: string | number | undefined;
+  constructor(remote: RemoteErrorInfo) {
+    super(remote.message);
+    this.remote = remote;
+    this.code = remote.code;
+  }
+}
+
+/** Turns whatever a handler threw into the plain object that travels back to the initiator. */
+export function toRemoteErrorInfo(error: unknown): RemoteErrorInfo {
+  if (error instanceof Error) {
+    const info: RemoteErrorInfo = { name: error.name, message: error.message };
+    const extra = error as { code?: unknown; data?: unknown };
+    if (typeof extra.code === "string" || typeof extra.code === "number") info.code = extra.code;
+    if (extra.data !== undefined) info.data = extra.data;
+    return info;
+  }
+  return { message: typeof error === "string" ? error : String(error) };
+}
+
+/** Reads a `$error` payload from an inbound reply, tolerating anything a peer may put there. */
+export function fromRemoteErrorInfo(value: unknown): SessionRemoteError {
+  if (typeof value === "object" && value !== null) {
+    const v = value as Record<string, unknown>;
+    const info: RemoteErrorInfo = {
+      message: typeof v.message === "string" ? v.message : "remote handler failed",
+    };
+    if (typeof v.name === "string") info.name = v.name;
+    if (typeof v.code === "string" || typeof v.code === "number") info.code = v.code;
+    if (v.data !== undefined) info.data = v.data;
+    return new SessionRemoteError(info);
+  }
+  return new SessionRemoteError({ message: typeof value === "string" ? value : "remote handler failed" });
+}

@@ -1,0 +1,30 @@
+export { SessionManager } from "./manager.js";
+export { Session } from "./session.js";
+export { Port } from "./port.js";
+export { attach } from "./attach.js";
+export type { AttachOptions } from "./attach.js";
+export type { Transport } from "./transport.js";
+export { createMemoryTransportPair } from "./memory.js";
+export type { MemoryTransport, MemoryPairOptions } from "./memory.js";
+export {
+  SessionError,
+  SessionTimeoutError,
+  SessionCancelError,
+  SessionInvalidError,
+  SessionAbortError,
+  SessionSendError,
+  SessionRemoteError,
+} from "./errors.js";
+export type { RemoteErrorInfo } from "./errors.js";
+export type {
+  Handler,
+  ManagerEvents,
+  Message,
+  PortOptions,
+  Role,
+  SendOptions,
+  Sender,
+  SessionEvents,
+  SessionManagerOptions,
+  SessionOptions,
+} from "./types.js";

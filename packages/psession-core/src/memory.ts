@@ -1,0 +1,83 @@
+import type { Transport } from "./transport.js";
+
+export interface MemoryTransport<M = unknown> extends Transport<M> {
+  /** Closes both ends: each end's onClose listeners run with `reason`. */
+  close(reason?: unknown): void;
+  readonly closed: boolean;
+}
+
+export interface MemoryPairOptions {
+  /** Deliver a structuredClone of each message instead of the object itself. */
+  clone?: boolean;
+}
+
+/**
+ * Two connected in-memory transports: what one sends the other receives in a microtask, in order.
+ * For tests, demos and benchmarks; one microtask drains everything queued, so bursts stay cheap.
+ */
+export function createMemoryTransportPair<M = unknown>(
+  options: MemoryPairOptions = {},
+): [MemoryTransport<M>, MemoryTransport<M>] {
+  const a = new End<M>(options.clone === true);
+  const b = new End<M>(options.clone === true);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class End<M> implements MemoryTransport<M> {
+  peer!: End<M>;
+  closed = false;
+  private readonly messageListeners: ((message: M) => void)[] = [];
+  private readonly closeListeners: ((reason?: unknown) => void)[] = [];
+  private inbox: M[] = [];
+  private scheduled = false;
+
+  constructor(private readonly clone: boolean) {}
+
+  send(message: M): void {
+    if (this.closed) throw new Error("memory transport is closed");
+    const peer = this.peer;
+    peer.inbox.push(this.clone ? structuredClone(message) : message);
+    if (!peer.scheduled) {
+      peer.scheduled = true;
+      queueMicrotask(peer.flush);
+    }
+  }
+
+  onMessage(listener: (message: M) => void): () => void {
+    return subscribe(this.messageListeners, listener);
+  }
+
+  onClose(listener: (reason?: unknown) => void): () => void {
+    return subscribe(this.closeListeners, listener);
+  }
+
+  close(reason?: unknown): void {
+    for (const end of [this, this.peer]) {
+      if (end.closed) continue;
+      end.closed = true;
+      end.inbox = [];
+      for (const listener of [...end.closeListeners]) listener(reason);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const batch = this.inbox;
+    this.inbox = [];
+    const listeners = this.messageListeners;
+    for (let i = 0; i < batch.length && !this.closed; i++) {
+      const message = batch[i]!;
+      for (let j = 0; j < listeners.length; j++) listeners[j]!(message);
+    }
+  };
+}
+
+function subscribe<T>(list: T[], item: T): () => void {
+  list.push(item);
+  return () => {
+    const i = list.indexOf(item);
+    if (i >= 0) list.splice(i, 1);
+  };
+}

@@ -1,0 +1,93 @@
+import type { Port } from "./port.js";
+import type { Session } from "./session.js";
+
+/** Any message object. psession only reads and writes its sid field. */
+export type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Sends one message to the remote. A thrown error or rejected promise fails that send attempt. */
+export type Sender = (message: Message) => void | Promise<void>;
+
+/**
+ * Which half of the sid space this side allocates from when both peers initiate sessions
+ * on one channel: "client" takes odd ids, "server" even ids (HTTP/2 style). Without a role,
+ * ids run 1..maxSessionCount and any sid that is not a live local session opens a responder session.
+ */
+export type Role = "client" | "server";
+
+export interface SendOptions {
+  /** Milliseconds to wait for the reply to each attempt. 0 or Infinity: wait forever. */
+  timeout?: number;
+  /** Extra attempts after a timeout or a failed send: 3 means 4 sends in all. */
+  retryCount?: number;
+  /** Milliseconds between a failed attempt and the next one. */
+  retryInterval?: number;
+  /** Aborts this send with a SessionAbortError. */
+  signal?: AbortSignal;
+}
+
+export interface SessionOptions {
+  timeout?: number;
+  retryCount?: number;
+  retryInterval?: number;
+  /** The session ends by itself after its first reply, timeout, cancel or abort. */
+  once?: boolean;
+}
+
+/** Per-port settings; each falls back to the manager's. */
+export interface PortOptions {
+  sender?: Sender;
+  role?: Role;
+  sessionTimeout?: number;
+  sessionMaxLife?: number;
+  /** At most the manager's maxSessionCount. */
+  maxSessionCount?: number;
+  retryCount?: number;
+  retryInterval?: number;
+  onSessionOverflow?: (port: Port) => number | undefined;
+}
+
+export interface SessionManagerOptions {
+  /** Sender of the "default" port. */
+  sender?: Sender;
+  /** Per-send reply timeout in ms (default 60000). */
+  sessionTimeout?: number;
+  /** An idle session older than this (ms since its last activity) ends by itself (default 600000). */
+  sessionMaxLife?: number;
+  /** Name of the session id field (default "sid"). */
+  sessionIdName?: string;
+  /** Highest session id, and so the most live sessions of one port (default 65535). */
+  maxSessionCount?: number;
+  /** Picks the sid to recycle when a port has no free id (default: its oldest local session). */
+  onSessionOverflow?: (port: Port) => number | undefined;
+  /** Default retries of every send (default 0). */
+  retryCount?: number;
+  /** Default pause between attempts in ms (default 0). */
+  retryInterval?: number;
+  /**
+   * Field that marks retryable sends so the remote can recognise a re-sent turn and answer it
+   * once (default "$retry"); `false` never adds it.
+   */
+  retryKey?: string | false;
+  /** Field that carries a remote handler's failure (default "$error"). */
+  errorKey?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Handler = (message: any, session: Session) => unknown;
+
+export interface ManagerEvents {
+  [event: string]: (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  "session:create": (session: Session) => unknown;
+  "session:end": (session: Session, reason: unknown) => unknown;
+  /** A message without a session id, from `receive()` / `attach()`. */
+  message: (message: unknown, port: Port) => unknown;
+  /** Bad input, a late reply, a failed listener: never thrown, always reported here. */
+  error: (error: Error, port: Port | undefined) => unknown;
+}
+
+export interface SessionEvents {
+  [event: string]: (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A message from the remote that no pending send was waiting for (a new turn). */
+  next: (message: any, session: Session) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  end: (reason: unknown, session: Session) => unknown;
+}
