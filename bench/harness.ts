@@ -1,0 +1,69 @@
+// Shared benchmark helpers. Each suite file `bench/<name>.bench.ts` default-exports
+// `async () => BenchTable[]`; `pnpm bench [name…]` runs them in one process and prints the tables.
+
+export interface BenchTable {
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  /** One-line description of what was measured and how. */
+  note?: string;
+}
+
+export type Suite = () => Promise<BenchTable[]>;
+
+/** Runs `round` repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
+export async function opsPerSecond(round: () => Promise<number>, ms = 2000, warmupMs = 500): Promise<number> {
+  const warmEnd = performance.now() + warmupMs;
+  while (performance.now() < warmEnd) await round();
+  let ops = 0;
+  const start = performance.now();
+  const end = start + ms;
+  while (performance.now() < end) ops += await round();
+  return (ops * 1000) / (performance.now() - start);
+}
+
+/** Runs `once` `count` times sequentially after `warmup` runs; returns latency percentiles in µs. */
+export async function latency(
+  once: () => Promise<unknown>,
+  count = 5000,
+  warmup = 1000,
+): Promise<{ p50: number; p99: number; mean: number }> {
+  for (let i = 0; i < warmup; i++) await once();
+  const samples = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await once();
+    samples[i] = (performance.now() - t) * 1000;
+  }
+  samples.sort();
+  let sum = 0;
+  for (const s of samples) sum += s;
+  return { p50: samples[Math.floor(count * 0.5)]!, p99: samples[Math.floor(count * 0.99)]!, mean: sum / count };
+}
+
+/** `inFlight` requests kept in flight at once, for `ms`: returns completed requests per second. */
+export async function throughput(call: () => Promise<unknown>, inFlight = 256, ms = 2000): Promise<number> {
+  const round = async () => {
+    const batch: Promise<unknown>[] = new Array(inFlight);
+    for (let i = 0; i < inFlight; i++) batch[i] = call();
+    await Promise.all(batch);
+    return inFlight;
+  };
+  return opsPerSecond(round, ms);
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function printTable(table: BenchTable): void {
+  const cells = [table.columns, ...table.rows.map((r) => r.map(String))];
+  const widths = table.columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  console.log(`\n### ${table.title}`);
+  if (table.note) console.log(`\n${table.note}`);
+  console.log("");
+  console.log(line(table.columns));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `${"-".repeat(w + 1)}-` : `-${"-".repeat(w)}:`)).join("|")}|`);
+  for (const r of cells.slice(1)) console.log(line(r));
+}

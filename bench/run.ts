@@ -1,0 +1,25 @@
+// `pnpm bench` runs every bench/*.bench.ts suite; `pnpm bench core ws` runs the named ones.
+import { readdirSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { printTable, type Suite } from "./harness.js";
+
+const dir = fileURLToPath(new URL(".", import.meta.url));
+const wanted = process.argv.slice(2);
+const suites = readdirSync(dir)
+  .filter((f) => f.endsWith(".bench.ts"))
+  .map((f) => f.slice(0, -".bench.ts".length))
+  .filter((name) => wanted.length === 0 || wanted.includes(name))
+  .sort();
+
+const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+console.log(`psession benchmarks — ${new Date().toISOString().slice(0, 10)}`);
+console.log(`machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
+if (typeof (globalThis as { gc?: unknown }).gc !== "function") console.log("(heap figures need --expose-gc; `pnpm bench` passes it)");
+
+for (const name of suites) {
+  const mod = (await import(`./${name}.bench.ts`)) as { default: Suite };
+  console.log(`\n## ${name}`);
+  for (const table of await mod.default()) printTable(table);
+}
+process.exit(0);
