@@ -235,6 +235,11 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /** @internal A "next"/"end" listener threw or rejected: report it on the manager. */
+  override _onListenerError(error: unknown): void {
+    this._port.manager._report(error, this._port);
+  }
+
   /** @internal */
   _tag(message: Message): Message {
     if (typeof message !== "object" || message === null || Array.isArray(message)) {
