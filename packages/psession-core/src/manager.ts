@@ -1,4 +1,3 @@
-import { now } from "./clock.js";
 import { Emitter } from "./emitter.js";
 import {
   SessionCancelError,
@@ -48,6 +47,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
   private _serial = 0;
   private _live = 0;
   private _sweeper: PlatformTimer | undefined = undefined;
+  private readonly _sweepEvery: number;
 
   constructor(options: SessionManagerOptions = {}) {
     super();
@@ -60,6 +60,8 @@ export class SessionManager extends Emitter<ManagerEvents> {
     this.onSessionOverflow = options.onSessionOverflow;
     this._retryKey = options.retryKey ?? "$retry";
     this._errorKey = options.errorKey ?? "$error";
+    // README: sessions are checked every sessionTimeout/2; bounded so maxLife is honoured too.
+    this._sweepEvery = Math.round(Math.min(30_000, Math.max(10, Math.min(this.sessionTimeout, this.sessionMaxLife) / 2)));
     this.default = new Port(this, "default", { sender: options.sender });
     this._ports.set("default", this.default);
   }
@@ -341,15 +343,14 @@ export class SessionManager extends Emitter<ManagerEvents> {
   }
 
   private *_allSessions(): Generator<Session> {
-    for (const port of [...this._ports.values()]) yield* [...port._sessions.values()];
+    for (const port of [...this._ports.values()]) yield* port._sessions.values();
   }
 
   // Idle sessions older than their port's sessionMaxLife end by themselves. One unref'd interval
   // runs while any session lives.
   private _startSweeper(): void {
     if (this._sweeper !== undefined) return;
-    const every = Math.min(30_000, Math.max(10, Math.min(this.sessionTimeout, this.sessionMaxLife) / 2));
-    const timer = setInterval(this._sweep, every) as PlatformTimer;
+    const timer = setInterval(this._sweep, this._sweepEvery) as PlatformTimer;
     timer.unref?.();
     this._sweeper = timer;
   }
@@ -360,12 +361,16 @@ export class SessionManager extends Emitter<ManagerEvents> {
       this._sweeper = undefined;
       return;
     }
-    const t = now();
+    // No clock on the hot path: activity resets a session's `_idle` count, each sweep adds its
+    // interval, so an idle session ends between maxLife and maxLife + one interval.
+    const every = this._sweepEvery;
     for (const port of [...this._ports.values()]) {
       const maxLife = port.sessionMaxLife;
       if (!(maxLife > 0) || maxLife === Infinity) continue;
-      for (const session of [...port._sessions.values()]) {
-        if (!session.pending && t - session.lastActivity > maxLife) {
+      port._sessions.compact();
+      for (const session of port._sessions.values()) {
+        if (session.pending) session._idle = 0;
+        else if ((session._idle += every) > maxLife) {
           session._end(
             new SessionTimeoutError(`session ${session.id} on port "${port.name}" expired: idle longer than ${maxLife} ms`),
           );

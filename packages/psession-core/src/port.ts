@@ -1,6 +1,7 @@
 import { SessionAbortError, SessionCancelError, SessionError, SessionSendError } from "./errors.js";
 import type { SessionManager } from "./manager.js";
 import { Session } from "./session.js";
+import { SidTable } from "./sid-table.js";
 import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions } from "./types.js";
 
 /** Replies kept per port so a retried turn of an ended responder session is answered, not re-run. */
@@ -23,7 +24,7 @@ export class Port {
   retryInterval: number;
   onSessionOverflow: ((port: Port) => number | undefined) | undefined;
   /** @internal */ _sender: Sender | undefined;
-  /** @internal */ _sessions = new Map<number, Session>();
+  /** @internal */ _sessions = new SidTable<Session>();
   /** @internal */ _destroyed = false;
   /** @internal Undoes the current attach(): removes the transport's listeners. */
   _detach: (() => void) | undefined = undefined;
@@ -33,7 +34,11 @@ export class Port {
   private _step = 1;
   private _capacity = 0;
   private _cursor = 1;
+  /** Until the cursor first wraps, every id at or past it is free (with a role, remote ids never share our parity). */
+  private _fresh = true;
   private _local = 0;
+  private _oldest: Session | undefined = undefined;
+  private _newest: Session | undefined = undefined;
   private _replies: Map<number, { mark: unknown; out: Message }> | undefined = undefined;
 
   /** @internal */
@@ -69,11 +74,17 @@ export class Port {
     this._first = this.role === "server" ? 2 : 1;
     this._capacity = this._step === 1 ? max : this._first === 1 ? Math.ceil(max / 2) : Math.floor(max / 2);
     if (this._cursor > max || (this._cursor - this._first) % this._step !== 0) this._cursor = this._first;
+    if (this._sessions.size > 0) this._fresh = false;
   }
 
-  /** Live sessions of this port by id (local and remote-initiated). */
+  /** A snapshot of this port's live sessions by id (local and remote-initiated). */
   get sessions(): ReadonlyMap<number, Session> {
-    return this._sessions;
+    return new Map(this._sessions.values().map((s) => [s.id, s]));
+  }
+
+  /** Number of live sessions on this port. */
+  get size(): number {
+    return this._sessions.size;
   }
 
   get destroyed(): boolean {
@@ -114,7 +125,7 @@ export class Port {
     this._unbind();
     this._sender = undefined;
     this._replies = undefined;
-    for (const session of [...this._sessions.values()]) session._end(error);
+    for (const session of this._sessions.values()) session._end(error);
     if (this !== this.manager.default) {
       this._destroyed = true;
       this.manager._ports.delete(this.name);
@@ -142,7 +153,7 @@ export class Port {
     // by then), the others fail now rather than at their timeout.
     this._unbind();
     this._sender = undefined;
-    for (const session of [...this._sessions.values()]) session._attemptFailed(error);
+    for (const session of this._sessions.values()) session._connectionLost(error);
   }
 
   /** @internal */
@@ -154,6 +165,15 @@ export class Port {
 
   /** @internal Next free local sid: O(1) unless ids are taken by remote sessions (no role). */
   _allocate(): number {
+    if (this._fresh && this._step === 2) {
+      const id = this._cursor;
+      const next = id + 2;
+      if (next > this.maxSessionCount) {
+        this._fresh = false;
+        this._cursor = this._first;
+      } else this._cursor = next;
+      return id;
+    }
     if (this._local < this._capacity) {
       const sessions = this._sessions;
       const step = this._step;
@@ -180,15 +200,7 @@ export class Port {
       const s = this._sessions.get(chosen);
       if (s !== undefined && !s.remote) victim = s;
     }
-    if (victim === undefined) {
-      // Map iteration follows insertion order, so the first local session is the oldest.
-      for (const s of this._sessions.values()) {
-        if (!s.remote) {
-          victim = s;
-          break;
-        }
-      }
-    }
+    victim ??= this._oldest;
     if (victim === undefined) throw new SessionError(`port "${this.name}" has no session id to allocate`);
     victim._end(
       new SessionCancelError(`session ${victim.id} on port "${this.name}" was recycled: all session ids were in use`),
@@ -198,20 +210,33 @@ export class Port {
 
   /** @internal */
   _add(session: Session): void {
-    this._sessions.set(session.id, session);
-    if (!session.remote) this._local++;
+    this._sessions.add(session);
+    if (session.remote) return;
+    this._local++;
+    const newest = this._newest;
+    session._older = newest;
+    if (newest !== undefined) newest._newer = session;
+    else this._oldest = session;
+    this._newest = session;
   }
 
   /** @internal */
   _forget(session: Session): void {
-    if (this._sessions.get(session.id) === session) {
-      this._sessions.delete(session.id);
-      if (!session.remote) this._local--;
+    // A session is in the map under its id until it ends, and ends once.
+    if (this._sessions.delete(session) && !session.remote) {
+      this._local--;
+      const { _older: older, _newer: newer } = session;
+      if (older !== undefined) older._newer = newer;
+      else this._oldest = newer;
+      if (newer !== undefined) newer._older = older;
+      else this._newest = older;
+      session._older = session._newer = undefined;
     }
-    if (session._inMark !== undefined && session._lastOutFor === session._inMark && session._lastOut !== undefined) {
+    const x = session._x;
+    if (x !== undefined && x.inMark !== undefined && x.lastOutFor === x.inMark && x.lastOut !== undefined) {
       const replies = (this._replies ??= new Map());
       replies.delete(session.id);
-      replies.set(session.id, { mark: session._inMark, out: session._lastOut });
+      replies.set(session.id, { mark: x.inMark, out: x.lastOut });
       if (replies.size > REPLAY_CACHE_SIZE) replies.delete(replies.keys().next().value!);
     }
   }

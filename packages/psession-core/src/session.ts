@@ -1,4 +1,3 @@
-import { now } from "./clock.js";
 import { Emitter } from "./emitter.js";
 import {
   SessionAbortError,
@@ -32,15 +31,13 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   readonly id: number;
   /** True for a session the remote opened (this side answers it). */
   readonly remote: boolean;
-  readonly createdAt: number;
-  lastActivity: number;
   /** @internal */ _port: Port;
   /** @internal */ _ended = false;
   /** @internal */ _once: boolean;
   /** @internal */ _handled = false;
-  private _timeout: number;
-  private _retryCount: number;
-  private _retryInterval: number;
+  /** @internal Sweeps of the manager's idle clock since the last activity (see manager._sweep). */
+  _idle = 0;
+  private _options: SessionOptions | undefined;
 
   // The pending send, if any.
   private _resolve: Resolve | undefined = undefined;
@@ -51,15 +48,12 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   private _sendTimeout = 0;
   private _sendInterval = 0;
   private _attempt = 0;
-  private _signal: AbortSignal | undefined = undefined;
-  private _onAbort: (() => void) | undefined = undefined;
+  /** @internal Rarely needed state (AbortSignal, retry de-duplication), allocated on first use. */
+  _x: SessionExtras | undefined = undefined;
 
-  // Retry de-duplication (see `_isDuplicate`); unused unless a peer marks its sends.
-  private _token: string | undefined = undefined;
-  private _turn = 0;
-  /** @internal */ _inMark: unknown = undefined;
-  /** @internal */ _lastOut: Message | undefined = undefined;
-  /** @internal */ _lastOutFor: unknown = undefined;
+  /** @internal The port's local sessions in creation order (oldest first), for overflow recycling. */
+  _older: Session | undefined = undefined;
+  /** @internal */ _newer: Session | undefined = undefined;
 
   // TimerNode
   /** @internal */ _deadline = 0;
@@ -73,11 +67,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     this._port = port;
     this.id = id;
     this.remote = remote;
-    this.createdAt = this.lastActivity = now();
-    this._once = options?.once === true;
-    this._timeout = options?.timeout ?? port.sessionTimeout;
-    this._retryCount = options?.retryCount ?? port.retryCount;
-    this._retryInterval = options?.retryInterval ?? port.retryInterval;
+    this._once = options !== undefined && options.once === true;
+    this._options = options;
   }
 
   get manager(): SessionManager {
@@ -117,9 +108,11 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     } catch (error) {
       return Promise.reject(error);
     }
-    let timeout = this._timeout;
-    let retries = this._retryCount;
-    let interval = this._retryInterval;
+    const port = this._port;
+    const own = this._options;
+    let timeout = own?.timeout ?? port.sessionTimeout;
+    let retries = own?.retryCount ?? port.retryCount;
+    let interval = own?.retryInterval ?? port.retryInterval;
     let signal: AbortSignal | undefined;
     if (options !== undefined) {
       if (options.timeout !== undefined) timeout = options.timeout;
@@ -136,13 +129,14 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     this._retriesLeft = retries > 0 ? retries : 0;
     this._sendInterval = interval > 0 ? interval : 0;
     if (retries > 0) {
-      const key = this._port.manager._retryKey;
+      const key = port.manager._retryKey;
       if (key !== false) out[key] = this._nextMark();
     }
     this._out = out;
     if (signal !== undefined) {
-      this._signal = signal;
-      signal.addEventListener("abort", (this._onAbort ??= () => this._abortedBySignal()));
+      const x = this._extras();
+      x.signal = signal;
+      signal.addEventListener("abort", (x.onAbort ??= () => this._abortedBySignal()));
     }
     this._sendAttempt();
     return promise;
@@ -152,7 +146,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   post(message: Message): void {
     if (this._ended) throw this._endedError();
     const out = this._tag(message);
-    if (this._inMark !== undefined) this._remember(out);
+    if (this._x?.inMark !== undefined) this._remember(out);
     this._port._post(out);
   }
 
@@ -175,7 +169,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     }
     const key = manager._retryKey;
     if (key !== false && message[key] !== undefined && this._isDuplicate(message[key])) return;
-    this.lastActivity = now();
+    this._idle = 0;
     const resolve = this._resolve;
     if (resolve !== undefined) {
       const failure = message[manager._errorKey];
@@ -245,7 +239,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     if (typeof message !== "object" || message === null || Array.isArray(message)) {
       throw new TypeError("psession: a session message must be a plain object");
     }
-    const out: Message = { ...message };
+    // Object.assign, not spread: spread falls off a fast path once messages have varied shapes.
+    const out: Message = Object.assign({}, message);
     out[this._port.manager.sessionIdName] = this.id;
     return out;
   }
@@ -255,7 +250,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     this._phase = REPLY;
     if (this._sendTimeout !== Infinity) port.manager._queue.add(this, this._sendTimeout);
     const out = this._out!;
-    if (this._inMark !== undefined) this._remember(out);
+    if (this._x?.inMark !== undefined) this._remember(out);
     const sender = port._sender;
     if (sender === undefined) {
       this._attemptFailed(new SessionSendError(`port "${port.name}" has no transport attached`));
@@ -284,6 +279,11 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     } else {
       this._fail(error);
     }
+  }
+
+  /** @internal The port's transport closed (reconnect mode): a send waiting for its reply fails this attempt. */
+  _connectionLost(error: SessionError): void {
+    if (this._phase === REPLY) this._attemptFailed(error);
   }
 
   private _scheduleRetry(): void {
@@ -323,14 +323,16 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     this._resolve = this._reject = undefined;
     this._out = undefined;
     this._phase = IDLE;
-    if (this._signal !== undefined) {
-      this._signal.removeEventListener("abort", this._onAbort!);
-      this._signal = undefined;
+    const x = this._x;
+    if (x?.signal !== undefined) {
+      x.signal.removeEventListener("abort", x.onAbort!);
+      x.signal = undefined;
     }
   }
 
   private _abortedBySignal(): void {
-    if (this._signal !== undefined) this._fail(abortedBySignal(this._signal));
+    const signal = this._x?.signal;
+    if (signal !== undefined) this._fail(abortedBySignal(signal));
   }
 
   /** @internal */
@@ -354,23 +356,39 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   // it: a repeated mark is a re-sent turn, answered by re-sending that reply (or dropped while it
   // is still being worked on), so a retried command runs once.
 
+  /** @internal */
+  _extras(): SessionExtras {
+    return (this._x ??= {
+      signal: undefined,
+      onAbort: undefined,
+      token: undefined,
+      turn: 0,
+      inMark: undefined,
+      lastOut: undefined,
+      lastOutFor: undefined,
+    });
+  }
+
   private _nextMark(): string {
-    this._token ??= this._port.manager._newToken();
-    return `${this._token}.${++this._turn}`;
+    const x = this._extras();
+    x.token ??= this._port.manager._newToken();
+    return `${x.token}.${++x.turn}`;
   }
 
   private _isDuplicate(mark: unknown): boolean {
-    if (mark !== this._inMark) {
-      this._inMark = mark;
+    const x = this._extras();
+    if (mark !== x.inMark) {
+      x.inMark = mark;
       return false;
     }
-    if (this._lastOutFor === mark && this._lastOut !== undefined) this._port._resend(this._lastOut);
+    if (x.lastOutFor === mark && x.lastOut !== undefined) this._port._resend(x.lastOut);
     return true;
   }
 
   private _remember(out: Message): void {
-    this._lastOut = out;
-    this._lastOutFor = this._inMark;
+    const x = this._x!;
+    x.lastOut = out;
+    x.lastOutFor = x.inMark;
   }
 
   private _endedError(): SessionInvalidError {
@@ -382,6 +400,19 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
       `session ${this.id} on port "${this._port.name}" got no reply within ${this._sendTimeout} ms`,
     );
   }
+}
+
+/** @internal */
+export interface SessionExtras {
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  // Retry de-duplication: this session's mark token and turn, the last mark received, and the
+  // last message sent after it (the reply to re-send when that mark comes again).
+  token: string | undefined;
+  turn: number;
+  inMark: unknown;
+  lastOut: Message | undefined;
+  lastOutFor: unknown;
 }
 
 function abortedBySignal(signal: AbortSignal): SessionAbortError {

@@ -30,6 +30,12 @@ export class TimerQueue {
   private timer: PlatformTimer | undefined = undefined;
   private armedFor = Infinity;
   private count = 0;
+  // The clock is read once per synchronous burst: 256 sends in one loop share one reading,
+  // which a microtask then invalidates.
+  private clock = -1;
+  private readonly invalidate = (): void => {
+    this.clock = -1;
+  };
 
   get size(): number {
     return this.count;
@@ -38,7 +44,12 @@ export class TimerQueue {
   add(node: TimerNode, delay: number): void {
     let bucket = this.last;
     if (bucket === null || bucket.delay !== delay) bucket = this.bucketFor(delay);
-    const deadline = now() + delay;
+    let t = this.clock;
+    if (t < 0) {
+      t = this.clock = Math.floor(now());
+      queueMicrotask(this.invalidate);
+    }
+    const deadline = t + delay;
     node._deadline = deadline;
     node._bucket = bucket;
     node._tnext = null;
