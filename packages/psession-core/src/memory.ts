@@ -1,6 +1,7 @@
 import type { Transport } from "./transport.js";
 
 export interface MemoryTransport<M = unknown> extends Transport<M> {
+  onClose(listener: (reason?: unknown) => void): () => void;
   /** Closes both ends: each end's onClose listeners run with `reason`. */
   close(reason?: unknown): void;
   readonly closed: boolean;
