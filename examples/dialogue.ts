@@ -7,9 +7,9 @@ const controller = new SessionManager({ sessionTimeout: 2000 });
 const lamp = new SessionManager({ sessionTimeout: 2000 });
 
 // Every message on the wire, as the transcript.
-const log = (who: string) => (message: unknown) => console.log(`  ${who.padEnd(10)} ${JSON.stringify(message)}`);
-controllerEnd.onMessage(log("lamp →"));
-lampEnd.onMessage(log("controller →"));
+const log = (arrow: string) => (message: unknown) => console.log(`  ${arrow}  ${JSON.stringify(message)}`);
+controllerEnd.onMessage(log("controller ← lamp"));
+lampEnd.onMessage(log("controller → lamp"));
 
 attach(controller, controllerEnd, { role: "client" });
 attach(lamp, lampEnd, { role: "server" });

@@ -60,8 +60,8 @@ export class Emitter<E extends EventMap> {
     return true;
   }
 
-  /** @internal */
-  _onListenerError(error: unknown, _event: string): void {
-    void error;
+  /** @internal Subclasses route this to their manager's "error" event. */
+  _onListenerError(error: unknown, event: string): void {
+    console.warn(`[psession] a "${event}" listener failed:`, error);
   }
 }
