@@ -1,0 +1,78 @@
+import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
+
+/** Bytes of the big-endian unsigned length header in front of every frame. */
+export const HEADER_BYTES = 4;
+
+/**
+ * Frames with a 4-byte big-endian length header. A frame whose header announces more than
+ * `maxFrameBytes` is refused before any of its body is buffered. A body that fits in the current
+ * chunk is handed out in place; one spanning chunks is copied into a buffer of exactly its size.
+ */
+export class LengthPrefixDecoder implements FrameDecoder {
+  private header = 0;
+  private headerBytes = 0;
+  private body: Buffer | undefined = undefined;
+  private filled = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly sink: FrameSink,
+  ) {}
+
+  get buffered(): number {
+    return this.headerBytes + this.filled;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.body = undefined;
+    this.filled = 0;
+    this.headerBytes = 0;
+  }
+
+  push(chunk: Buffer): void {
+    const length = chunk.length;
+    let i = 0;
+    while (i < length && !this.stopped) {
+      let body = this.body;
+      if (body === undefined) {
+        let size: number;
+        if (this.headerBytes === 0 && length - i >= HEADER_BYTES) {
+          size = chunk.readUInt32BE(i);
+          i += HEADER_BYTES;
+        } else {
+          while (this.headerBytes < HEADER_BYTES && i < length) {
+            this.header = this.header * 256 + chunk[i++]!;
+            this.headerBytes++;
+          }
+          if (this.headerBytes < HEADER_BYTES) return;
+          size = this.header;
+          this.header = 0;
+          this.headerBytes = 0;
+        }
+        if (size > this.maxFrameBytes) {
+          this.stop();
+          this.sink.oversize(size, this.maxFrameBytes);
+          return;
+        }
+        if (length - i >= size) {
+          this.sink.frame(chunk, i, i + size);
+          i += size;
+          continue;
+        }
+        this.body = body = Buffer.allocUnsafe(size);
+        this.filled = 0;
+      }
+      const n = Math.min(body.length - this.filled, length - i);
+      chunk.copy(body, this.filled, i, i + n);
+      this.filled += n;
+      i += n;
+      if (this.filled === body.length) {
+        this.body = undefined;
+        this.filled = 0;
+        this.sink.frame(body, 0, body.length);
+      }
+    }
+  }
+}
