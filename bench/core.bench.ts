@@ -4,6 +4,7 @@
 import { createBirpc } from "birpc";
 import { SessionManager, attach, createMemoryTransportPair, type Message } from "psession";
 import { fmt, opsPerSecond, type BenchTable } from "./harness.js";
+import { createIdMapClient } from "./id-map.js";
 
 type Call = (n: number) => Promise<unknown>;
 interface Contender {
@@ -18,31 +19,13 @@ const baseline: Contender = {
   name: "hand-written baseline",
   make(answer) {
     const [a, b] = createMemoryTransportPair<Message>();
-    const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-    let seq = 0;
-    a.onMessage((m) => {
-      const p = pending.get(m.sid);
-      if (p === undefined) return;
-      pending.delete(m.sid);
-      clearTimeout(p.timer);
-      p.resolve(m);
-    });
+    const client = createIdMapClient(TIMEOUT);
+    a.onMessage((m) => client.settle(m.sid, m));
     if (answer) b.onMessage((m) => b.send({ ok: m.n, sid: m.sid }));
-    const call: Call = (n) => {
-      const id = ++seq;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error("timeout"));
-        }, TIMEOUT);
-        pending.set(id, { resolve, reject, timer });
-        a.send({ n, sid: id });
-      });
-    };
     return {
-      call,
+      call: (n) => client.call((sid) => a.send({ n, sid })),
       close: () => {
-        for (const p of pending.values()) clearTimeout(p.timer);
+        client.dispose();
         a.close();
       },
     };

@@ -6,6 +6,7 @@ import net from "node:net";
 import { attach, createSocketTransport, type Framing } from "@psession/net";
 import { SessionManager } from "psession";
 import { fmt, latency, throughput, type BenchTable } from "./harness.js";
+import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
 const ROUNDS = 3;
@@ -69,27 +70,12 @@ function raw(batched: boolean): Contender {
       socket.setNoDelay(true);
       await new Promise((resolve) => socket.once("connect", resolve));
       const write = writer(socket);
-      const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-      let seq = 0;
+      const client = createIdMapClient(TIMEOUT);
       onLines(socket, (line) => {
         const m = JSON.parse(line);
-        const p = pending.get(m.id);
-        if (p === undefined) return;
-        pending.delete(m.id);
-        clearTimeout(p.timer);
-        p.resolve(m);
+        client.settle(m.id, m);
       });
-      const call = (n: number) => {
-        const id = ++seq;
-        return new Promise((resolve, reject) => {
-          const timer = setTimeout(() => {
-            pending.delete(id);
-            reject(new Error("timeout"));
-          }, TIMEOUT);
-          pending.set(id, { resolve, reject, timer });
-          write(JSON.stringify({ n, id }) + "\n");
-        });
-      };
+      const call = (n: number) => client.call((id) => write(JSON.stringify({ n, id }) + "\n"));
       return {
         call,
         close: async () => {
@@ -115,27 +101,9 @@ const transportOnly: Contender = {
     const socket = net.connect(await listen(server), "127.0.0.1");
     const t = createSocketTransport(socket);
     await new Promise((resolve) => socket.once("connect", resolve));
-    const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-    let seq = 0;
-    t.onMessage((m) => {
-      const msg = m as { id: number };
-      const p = pending.get(msg.id);
-      if (p === undefined) return;
-      pending.delete(msg.id);
-      clearTimeout(p.timer);
-      p.resolve(m);
-    });
-    const call = (n: number) => {
-      const id = ++seq;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(new Error("timeout"));
-        }, TIMEOUT);
-        pending.set(id, { resolve, reject, timer });
-        t.send({ n, id });
-      });
-    };
+    const client = createIdMapClient(TIMEOUT);
+    t.onMessage((m) => client.settle((m as { id: number }).id, m));
+    const call = (n: number) => client.call((id) => t.send({ n, id }));
     return {
       call,
       close: async () => {
