@@ -37,7 +37,7 @@ export function attachServer(
     try {
       name = portName !== undefined ? portName(socket) : defaultName(manager, socket);
     } catch (error) {
-      manager._report(error, undefined);
+      manager.report(error, undefined);
       socket.destroy();
       return;
     }
@@ -48,7 +48,7 @@ export function attachServer(
       serializer,
       heartbeat,
       noDelay,
-      onError: (error) => manager._report(error, port),
+      onError: (error) => manager.report(error, port),
     });
     port = attachTransport(manager, transport, { ...portOptions, port: name, role });
     const bound = port;
@@ -62,7 +62,7 @@ export function attachServer(
       try {
         onConnection(bound, socket, transport);
       } catch (error) {
-        manager._report(error, bound);
+        manager.report(error, bound);
       }
     }
   };

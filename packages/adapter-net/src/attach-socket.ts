@@ -17,7 +17,7 @@ export function attachSocket(manager: SessionManager, socket: Socket, options: N
     serializer,
     heartbeat,
     noDelay,
-    onError: (error) => manager._report(error, port),
+    onError: (error) => manager.report(error, port),
   });
   // An explicit `role: undefined` is honoured: for peers that pick any sid they like.
   port = attachTransport(manager, transport, { ...portOptions, role: "role" in options ? options.role : "client" });

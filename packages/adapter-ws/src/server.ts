@@ -37,7 +37,7 @@ export function attachServer<S extends object = WebSocketLike>(
       name = portName(socket, request);
       if (typeof name !== "string" || name === "") throw new TypeError(`portName returned ${String(name)}`);
     } catch (error) {
-      manager._report(
+      manager.report(
         new SessionError(`connection refused: portName failed (${error instanceof Error ? error.message : String(error)})`, {
           cause: error,
         }),

@@ -146,7 +146,7 @@ export class SocketTransport implements Transport<unknown> {
 
   private undecodable(error: unknown, isBinary: boolean): void {
     const reason = error instanceof Error ? error.message : String(error);
-    this.manager._report(
+    this.manager.report(
       new SessionInvalidError(
         `${this.where()}${isBinary ? "binary" : "text"} frame dropped: the serializer could not decode it (${reason})`,
         { cause: error },
@@ -168,14 +168,14 @@ export class SocketTransport implements Transport<unknown> {
     const cause = event instanceof Error ? event : (event as { error?: unknown } | undefined)?.error;
     const detail = cause instanceof Error ? `: ${cause.message}` : "";
     const error = new SessionError(`${this.where()}WebSocket error${detail}`, { cause: cause ?? event });
-    this.manager._report(error, this.port);
+    this.manager.report(error, this.port);
     // ws and browsers follow an error with a close, but ws may first wait for the peer's close frame.
     this.gone(error);
   };
 
   private readonly dead = (timeout: number): void => {
     const error = new SessionError(`${this.where()}heartbeat: no pong within ${timeout} ms, connection terminated`);
-    this.manager._report(error, this.port);
+    this.manager.report(error, this.port);
     this.gone(error);
     (this.socket as NodeSocket).terminate();
   };

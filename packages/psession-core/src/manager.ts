@@ -319,6 +319,14 @@ export class SessionManager extends Emitter<ManagerEvents> {
     session._end(undefined);
   }
 
+  /**
+   * Puts `error` on the "error" event (or `console.warn` when nobody listens). For transports and
+   * adapters: a frame that cannot be decoded, a dead connection, anything that must not throw.
+   */
+  report(error: unknown, port?: Port): void {
+    this._report(error, port);
+  }
+
   /** @internal Every failure that must not throw ends up here. */
   _report(error: unknown, port: Port | undefined): void {
     const e = asError(error);
