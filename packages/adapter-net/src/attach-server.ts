@@ -1,8 +1,9 @@
 import type { Server, Socket } from "node:net";
 import { Server as TlsServer } from "node:tls";
-import { attach as attachTransport, type Port, type SessionManager } from "psession";
+import type { Port, SessionManager } from "psession";
+import { bindSocket } from "./attach-socket.js";
 import type { NetServerAttachOptions } from "./options.js";
-import { createSocketTransport, type SocketTransport } from "./socket-transport.js";
+import type { SocketTransport } from "./socket-transport.js";
 
 /** What `attach(manager, server)` returns. */
 export interface ServerAttachment {
@@ -24,7 +25,7 @@ export function attachServer(
   server: Server,
   options: NetServerAttachOptions = {},
 ): ServerAttachment {
-  const { framing, maxFrameBytes, serializer, heartbeat, noDelay, portName, onConnection, ...portOptions } = options;
+  const { portName, onConnection, ...socketOptions } = options;
   // An explicit `role: undefined` is honoured: for peers that pick any sid they like.
   const role = "role" in options ? options.role : "server";
   const ports = new Map<Socket, Port>();
@@ -41,17 +42,7 @@ export function attachServer(
       socket.destroy();
       return;
     }
-    let port: Port | undefined;
-    const transport = createSocketTransport(socket, {
-      framing,
-      maxFrameBytes,
-      serializer,
-      heartbeat,
-      noDelay,
-      onError: (error) => manager.report(error, port),
-    });
-    port = attachTransport(manager, transport, { ...portOptions, port: name, role });
-    const bound = port;
+    const { port: bound, transport } = bindSocket(manager, socket, { ...socketOptions, port: name }, role);
     ports.set(socket, bound);
     transports.set(socket, transport);
     transport.onClose(() => {

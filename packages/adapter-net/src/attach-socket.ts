@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
-import { attach as attachTransport, type Port, type SessionManager } from "psession";
+import { attach as attachTransport, type Port, type Role, type SessionManager } from "psession";
 import type { NetSocketAttachOptions } from "./options.js";
-import { createSocketTransport } from "./socket-transport.js";
+import { createSocketTransport, type SocketTransport } from "./socket-transport.js";
 
 /**
  * Binds a port of `manager` to one connected (or connecting) `net.Socket` / `tls.TLSSocket`.
@@ -9,6 +9,17 @@ import { createSocketTransport } from "./socket-transport.js";
  * sends reject with SessionAbortError at once.
  */
 export function attachSocket(manager: SessionManager, socket: Socket, options: NetSocketAttachOptions = {}): Port {
+  // An explicit `role: undefined` is honoured: for peers that pick any sid they like.
+  return bindSocket(manager, socket, options, "role" in options ? options.role : "client").port;
+}
+
+/** Wraps `socket` in a framed transport and attaches it as a port; the server adapter uses it per connection. */
+export function bindSocket(
+  manager: SessionManager,
+  socket: Socket,
+  options: NetSocketAttachOptions,
+  role: Role | undefined,
+): { port: Port; transport: SocketTransport } {
   const { framing, maxFrameBytes, serializer, heartbeat, noDelay, ...portOptions } = options;
   let port: Port | undefined;
   const transport = createSocketTransport(socket, {
@@ -19,7 +30,6 @@ export function attachSocket(manager: SessionManager, socket: Socket, options: N
     noDelay,
     onError: (error) => manager.report(error, port),
   });
-  // An explicit `role: undefined` is honoured: for peers that pick any sid they like.
-  port = attachTransport(manager, transport, { ...portOptions, role: "role" in options ? options.role : "client" });
-  return port;
+  port = attachTransport(manager, transport, { ...portOptions, role });
+  return { port, transport };
 }
