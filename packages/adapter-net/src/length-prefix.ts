@@ -3,10 +3,20 @@ import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
 /** Bytes of the big-endian unsigned length header in front of every frame. */
 export const HEADER_BYTES = 4;
 
+/** Any character outside ASCII: for ASCII text, latin1 and UTF-8 are the same bytes. */
+export const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The 4-byte header of a `bytes`-long frame, as latin1 characters. */
+export function latin1Header(bytes: number): string {
+  return String.fromCharCode(bytes >>> 24, (bytes >>> 16) & 255, (bytes >>> 8) & 255, bytes & 255);
+}
+
 /**
  * Frames with a 4-byte big-endian length header. A frame whose header announces more than
  * `maxFrameBytes` is refused before any of its body is buffered. A body that fits in the current
  * chunk is handed out in place; one spanning chunks is copied into a buffer of exactly its size.
+ * In text mode (`sink.line`, the JSON serializer) the chunk is decoded once as latin1 and every
+ * ASCII frame in it is handed out as a substring; a frame with other bytes is decoded as UTF-8.
  */
 export class LengthPrefixDecoder implements FrameDecoder {
   private header = 0;
@@ -33,6 +43,9 @@ export class LengthPrefixDecoder implements FrameDecoder {
 
   push(chunk: Buffer): void {
     const length = chunk.length;
+    const line = this.sink.line;
+    let latin: string | undefined; // chunk[base..] as latin1, made on the first whole frame in text mode
+    let base = 0;
     let i = 0;
     while (i < length && !this.stopped) {
       let body = this.body;
@@ -57,7 +70,17 @@ export class LengthPrefixDecoder implements FrameDecoder {
           return;
         }
         if (length - i >= size) {
-          this.sink.frame(chunk, i, i + size);
+          if (line !== undefined) {
+            if (latin === undefined) {
+              latin = chunk.toString("latin1", i, length);
+              base = i;
+            }
+            const text = latin.slice(i - base, i - base + size);
+            if (NON_ASCII.test(text)) this.sink.frame(chunk, i, i + size);
+            else line(text);
+          } else {
+            this.sink.frame(chunk, i, i + size);
+          }
           i += size;
           continue;
         }

@@ -3,7 +3,7 @@ import type { Transport } from "psession";
 import { NetChannelError } from "./errors.js";
 import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
 import { HEARTBEAT_KEY, Heartbeat, PING, PONG, type HeartbeatOptions } from "./heartbeat.js";
-import { HEADER_BYTES, LengthPrefixDecoder } from "./length-prefix.js";
+import { HEADER_BYTES, LengthPrefixDecoder, NON_ASCII, latin1Header } from "./length-prefix.js";
 import { NdjsonDecoder, ndjsonFrame } from "./ndjson.js";
 import { jsonSerializer, type Serializer } from "./serializer.js";
 
@@ -119,7 +119,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       shutdown(error, true);
     },
   };
-  if (json && ndjson) {
+  if (json) {
     sink.line = (text) => {
       let message: unknown;
       try {
@@ -167,8 +167,12 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       return;
     }
     const parts = payloads;
-    const out = Buffer.allocUnsafe(total);
     payloads = [];
+    if (json && writeAsciiBatch(parts)) {
+      total = 0;
+      return;
+    }
+    const out = Buffer.allocUnsafe(total);
     total = 0;
     let offset = 0;
     for (let i = 0; i < parts.length; i++) {
@@ -184,6 +188,19 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       offset += HEADER_BYTES + size;
     }
     if (socket.writable) socket.write(offset === total ? out : out.subarray(0, offset));
+  };
+
+  // JSON text is almost always ASCII, where latin1 and UTF-8 agree: then the whole batch, headers
+  // as latin1 characters, leaves as one string in one native encode instead of one per frame.
+  const writeAsciiBatch = (parts: (string | Uint8Array)[]): boolean => {
+    let out = "";
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (typeof part !== "string" || NON_ASCII.test(part)) return false;
+      out += latin1Header(part.length) + part;
+    }
+    if (socket.writable) socket.write(out, "latin1");
+    return true;
   };
 
   const write = (payload: string | Uint8Array): void => {

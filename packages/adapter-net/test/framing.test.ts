@@ -6,9 +6,9 @@ import { LengthPrefixDecoder } from "../src/length-prefix.js";
 import { NdjsonDecoder } from "../src/ndjson.js";
 import { frame } from "./helpers.js";
 
-// "ndjson text" is the NDJSON decoder in text mode (the default JSON serializer's path).
-type Mode = "ndjson" | "ndjson text" | "length-prefix";
-const MODES: Mode[] = ["ndjson", "ndjson text", "length-prefix"];
+// "… text" is a decoder in text mode (the default JSON serializer's path).
+type Mode = "ndjson" | "ndjson text" | "length-prefix" | "length-prefix text";
+const MODES: Mode[] = ["ndjson", "ndjson text", "length-prefix", "length-prefix text"];
 
 function decoderFor(mode: Mode, max = 1 << 20) {
   const frames: string[] = [];
@@ -17,8 +17,8 @@ function decoderFor(mode: Mode, max = 1 << 20) {
     frame: (buffer, start, end) => void frames.push(buffer.toString("utf8", start, end)),
     oversize: (bytes) => void oversized.push(bytes),
   };
-  if (mode === "ndjson text") sink.line = (text) => void frames.push(text);
-  const decoder = mode === "length-prefix" ? new LengthPrefixDecoder(max, sink) : new NdjsonDecoder(max, sink);
+  if (mode.endsWith(" text")) sink.line = (text) => void frames.push(text);
+  const decoder = mode.startsWith("length-prefix") ? new LengthPrefixDecoder(max, sink) : new NdjsonDecoder(max, sink);
   return { decoder, frames, oversized };
 }
 
@@ -30,11 +30,15 @@ function cut(bytes: Buffer, offsets: number[]): Buffer[] {
   return chunks;
 }
 
-// Messages with any Unicode (emoji, CJK, control characters, "\n" inside strings).
-const messages = fc.array(fc.jsonValue({ stringUnit: "binary", maxDepth: 3 }), { minLength: 1, maxLength: 20 });
+// Messages with any Unicode (emoji, CJK, control characters, "\n" inside strings), mixed with
+// plain ASCII ones (the text modes' fast path).
+const messages = fc.array(
+  fc.oneof(fc.jsonValue({ stringUnit: "binary", maxDepth: 3 }), fc.jsonValue({ maxDepth: 3 })),
+  { minLength: 1, maxLength: 20 },
+);
 
 describe.each(MODES)("%s decoder", (mode) => {
-  const framing = mode === "length-prefix" ? "length-prefix" : "ndjson";
+  const framing = mode.startsWith("length-prefix") ? "length-prefix" : "ndjson";
   test("property: any chunking and coalescing of a stream decodes every message exactly", () => {
     fc.assert(
       fc.property(messages, fc.array(fc.nat(), { maxLength: 40 }), (values, offsets) => {

@@ -381,6 +381,22 @@ describe("serializers", () => {
     expect(client.errors).toEqual([]);
   });
 
+  test("length-prefix with JSON: ASCII, non-ASCII and mixed batches (text fast path and its fallback) round-trip exactly", async () => {
+    const { m, errors, connect } = await psessionServer({ framing: "length-prefix" });
+    m.handle((msg) => ({ echo: msg.text }));
+    const client = manager();
+    const port = attach(client.m, connect(), { framing: "length-prefix" });
+    const texts = ["plain ascii", "héllo wörld", "灯を点けて 💡", "x".repeat(70_000), "ü".repeat(40_000), "\n\u0000\u007f"];
+    // All in one tick: one batch mixing ASCII and non-ASCII frames, and replies likewise.
+    const replies = await Promise.all(texts.map((text) => port.request({ text })));
+    expect(replies.map((r) => r.echo)).toEqual(texts);
+    // ASCII only, one batch each way.
+    const ascii = await Promise.all(Array.from({ length: 50 }, (_, i) => port.request({ text: `n${i}` })));
+    expect(ascii.map((r) => r.echo)).toEqual(Array.from({ length: 50 }, (_, i) => `n${i}`));
+    expect(errors).toEqual([]);
+    expect(client.errors).toEqual([]);
+  });
+
   test("ndjson refuses a serializer output containing a newline byte, with a clear send error", async () => {
     const serializer = { encode: (m: unknown) => pack(m), decode: (b: Buffer) => unpack(b) };
     const { connect } = await psessionServer({ serializer });
