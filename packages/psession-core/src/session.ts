@@ -126,7 +126,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
       this._reject = reject;
     });
     this._sendTimeout = timeout > 0 ? timeout : Infinity;
-    this._retriesLeft = retries > 0 ? retries : 0;
+    this._retriesLeft = retries > 0 ? Math.floor(retries) : 0;
     this._sendInterval = interval > 0 ? interval : 0;
     if (retries > 0) {
       const key = port.manager._retryKey;

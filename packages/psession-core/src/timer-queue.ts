@@ -21,6 +21,8 @@ class Bucket {
   constructor(readonly delay: number) {}
 }
 
+const MAX_DELAY = 0x7fffffff;
+
 type PlatformTimer = ReturnType<typeof setTimeout> & { ref?(): unknown; unref?(): unknown };
 
 export class TimerQueue {
@@ -95,7 +97,8 @@ export class TimerQueue {
   private arm(deadline: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.armedFor = deadline;
-    const t = setTimeout(this.fire, Math.max(0, Math.ceil(deadline - now()))) as PlatformTimer;
+    // setTimeout fires at once past 2^31-1 ms: wait at most that long, then look again.
+    const t = setTimeout(this.fire, Math.min(MAX_DELAY, Math.max(0, Math.ceil(deadline - now())))) as PlatformTimer;
     if (this.count === 0) t.unref?.();
     this.timer = t;
   }

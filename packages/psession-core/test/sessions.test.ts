@@ -332,3 +332,34 @@ describe("cancel, abort, timeout, once", () => {
     expect(await settle(bare.request({ q: 1 }))).toBeInstanceOf(SessionSendError);
   });
 });
+
+describe("timer edge cases", () => {
+  test("a timeout beyond setTimeout's 2^31-1 ms range neither fires early nor spins the timer", async () => {
+    const m = manager({ sender: () => {} });
+    const delays: number[] = [];
+    const real = globalThis.setTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      delays.push(ms ?? 0);
+      return real(fn, ms);
+    }) as typeof setTimeout;
+    try {
+      const session = m.createSession();
+      const pending = settle(session.send({ q: 1 }, { timeout: 30 * 24 * 3600 * 1000 }));
+      await new Promise((resolve) => real(resolve, 50));
+      expect(session.pending).toBe(true);
+      // One timer, clamped to the largest delay setTimeout honours; no re-arming in a loop.
+      expect(delays).toEqual([0x7fffffff]);
+      session.end();
+      expect(await pending).toBeInstanceOf(SessionCancelError);
+    } finally {
+      globalThis.setTimeout = real;
+    }
+  });
+
+  test("a fractional retryCount counts whole retries", async () => {
+    const sent: Message[] = [];
+    const m = manager({ sender: (x) => void sent.push(x), sessionTimeout: 10 });
+    expect(await settle(m.request({ q: 1 }, { retryCount: 1.5 }))).toBeInstanceOf(SessionTimeoutError);
+    expect(sent).toHaveLength(2);
+  });
+});
