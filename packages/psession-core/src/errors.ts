@@ -31,6 +31,13 @@ export class SessionSendError extends SessionError {
   override name = "SessionSendError";
 }
 
+/** Wraps what a sender threw (or rejected with) on port `portName`; SessionErrors pass through. */
+export function toSendError(error: unknown, portName: string): SessionError {
+  if (error instanceof SessionError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new SessionSendError(`port "${portName}" could not send: ${reason}`, { cause: error });
+}
+
 /** What a remote handler reported when it failed. */
 export interface RemoteErrorInfo {
   name?: string;

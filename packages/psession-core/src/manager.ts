@@ -137,13 +137,13 @@ export class SessionManager extends Emitter<ManagerEvents> {
     if (!this.isSession(message)) return undefined;
     const target = typeof port === "string" ? this._ports.get(port) : port;
     if (target === undefined || target._destroyed) {
-      this._report(new SessionInvalidError(`message for unknown port "${String(port)}"`), undefined);
+      this.report(new SessionInvalidError(`message for unknown port "${String(port)}"`), undefined);
       return undefined;
     }
     try {
       return this._lookup(message as Message, target);
     } catch (error) {
-      this._report(error, target);
+      this.report(error, target);
       return undefined;
     }
   }
@@ -156,7 +156,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
   receive(message: unknown, port: string | Port = this.default): void {
     const target = typeof port === "string" ? this._ports.get(port) : port;
     if (target === undefined || target._destroyed) {
-      this._report(new SessionInvalidError(`message for unknown port "${String(port)}"`), undefined);
+      this.report(new SessionInvalidError(`message for unknown port "${String(port)}"`), undefined);
       return;
     }
     try {
@@ -167,18 +167,18 @@ export class SessionManager extends Emitter<ManagerEvents> {
       }
       const name = this.sessionIdName;
       if (typeof message === "object" && message !== null && hasOwn.call(message, name)) {
-        this._report(
+        this.report(
           new SessionInvalidError(`invalid ${name} ${describe((message as Message)[name])}: message dropped`),
           target,
         );
       } else if (!this._emit("message", message, target)) {
-        this._report(
+        this.report(
           new SessionInvalidError(`message without ${name} and no "message" listener: dropped`),
           target,
         );
       }
     } catch (error) {
-      this._report(error, target);
+      this.report(error, target);
     }
   }
 
@@ -232,7 +232,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
     const session = port._sessions.get(id);
     if (session !== undefined) return session;
     if (port._isOwnId(id)) {
-      this._report(
+      this.report(
         new SessionInvalidError(`no session ${id} on port "${port.name}": a late or duplicate reply was dropped`),
         port,
       );
@@ -281,7 +281,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
   private _answer(session: Session, value: unknown, failed: boolean): void {
     if (session._ended) {
       // The handler outlived its session (cancelled, port closed): nothing to answer.
-      if (failed && !(value instanceof SessionError)) this._report(asError(value), session._port);
+      if (failed && !(value instanceof SessionError)) this.report(asError(value), session._port);
       return;
     }
     let reply: Message;
@@ -293,13 +293,13 @@ export class SessionManager extends Emitter<ManagerEvents> {
       reply = value as Message;
     } else {
       const error = new SessionInvalidError("handle(): the handler must return an object (or nothing)");
-      this._report(error, session._port);
+      this.report(error, session._port);
       reply = { [this._errorKey]: toRemoteErrorInfo(error) };
     }
     try {
       session.post(reply);
     } catch (error) {
-      this._report(error, session._port);
+      this.report(error, session._port);
     }
     session._end(undefined);
   }
@@ -310,7 +310,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
       name: "SessionUnhandledError",
       message: `no handler for session ${session.id} on port "${session.port}"`,
     });
-    this._report(error, session._port);
+    this.report(error, session._port);
     try {
       session.post({ [this._errorKey]: error.remote });
     } catch {
@@ -324,11 +324,6 @@ export class SessionManager extends Emitter<ManagerEvents> {
    * adapters: a frame that cannot be decoded, a dead connection, anything that must not throw.
    */
   report(error: unknown, port?: Port): void {
-    this._report(error, port);
-  }
-
-  /** @internal Every failure that must not throw ends up here. */
-  _report(error: unknown, port: Port | undefined): void {
     const e = asError(error);
     if (!this._emit("error", e, port)) {
       // Nothing is dropped silently: without an "error" listener it still shows up.
@@ -342,7 +337,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
       console.warn("[psession] an error listener failed:", error);
       return;
     }
-    this._report(error, undefined);
+    this.report(error, undefined);
   }
 
   /** @internal A token unique to this manager instance and session, for retry marks. */

@@ -1,4 +1,4 @@
-import { SessionAbortError, SessionCancelError, SessionError, SessionSendError } from "./errors.js";
+import { SessionAbortError, SessionCancelError, SessionError, SessionSendError, toSendError } from "./errors.js";
 import type { SessionManager } from "./manager.js";
 import { Session } from "./session.js";
 import { SidTable } from "./sid-table.js";
@@ -262,15 +262,10 @@ export class Port {
     try {
       result = sender(out);
     } catch (error) {
-      throw new SessionSendError(`port "${this.name}" could not send: ${describeError(error)}`, { cause: error });
+      throw toSendError(error, this.name);
     }
     if (result !== undefined && typeof result.then === "function") {
-      result.then(undefined, (error: unknown) =>
-        this.manager._report(
-          new SessionSendError(`port "${this.name}" could not send: ${describeError(error)}`, { cause: error }),
-          this,
-        ),
-      );
+      result.then(undefined, (error: unknown) => this.manager.report(toSendError(error, this.name), this));
     }
   }
 
@@ -279,11 +274,7 @@ export class Port {
     try {
       this._post(out);
     } catch (error) {
-      this.manager._report(error as Error, this);
+      this.manager.report(error as Error, this);
     }
   }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

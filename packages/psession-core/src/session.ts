@@ -7,6 +7,7 @@ import {
   SessionSendError,
   SessionTimeoutError,
   fromRemoteErrorInfo,
+  toSendError,
 } from "./errors.js";
 import type { SessionManager } from "./manager.js";
 import type { Port } from "./port.js";
@@ -157,14 +158,14 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   next(message: Message): void {
     const manager = this._port.manager;
     if (this._ended) {
-      manager._report(
+      manager.report(
         new SessionInvalidError(`session ${this.id} on port "${this._port.name}" has ended; message dropped`),
         this._port,
       );
       return;
     }
     if (typeof message !== "object" || message === null) {
-      manager._report(new SessionInvalidError(`session ${this.id}: next() needs a message object`), this._port);
+      manager.report(new SessionInvalidError(`session ${this.id}: next() needs a message object`), this._port);
       return;
     }
     const key = manager._retryKey;
@@ -192,7 +193,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
       return;
     }
     if (!this._emit("next", message, this)) {
-      manager._report(
+      manager.report(
         new SessionInvalidError(
           `session ${this.id} on port "${this._port.name}" got a message with no send pending and no "next" listener`,
         ),
@@ -231,7 +232,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
 
   /** @internal A "next"/"end" listener threw or rejected: report it on the manager. */
   override _onListenerError(error: unknown): void {
-    this._port.manager._report(error, this._port);
+    this._port.manager.report(error, this._port);
   }
 
   /** @internal */
@@ -261,11 +262,11 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
       const result = sender(out);
       if (result !== undefined && typeof result.then === "function") {
         result.then(undefined, (error: unknown) => {
-          if (this._attempt === attempt && this._phase === REPLY) this._attemptFailed(toSendError(error, port));
+          if (this._attempt === attempt && this._phase === REPLY) this._attemptFailed(toSendError(error, port.name));
         });
       }
     } catch (error) {
-      this._attemptFailed(toSendError(error, port));
+      this._attemptFailed(toSendError(error, port.name));
     }
   }
 
@@ -417,10 +418,4 @@ export interface SessionExtras {
 
 function abortedBySignal(signal: AbortSignal): SessionAbortError {
   return new SessionAbortError("send aborted by its AbortSignal", { cause: signal.reason });
-}
-
-function toSendError(error: unknown, port: Port): SessionError {
-  if (error instanceof SessionError) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  return new SessionSendError(`port "${port.name}" could not send: ${reason}`, { cause: error });
 }
