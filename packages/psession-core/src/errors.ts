@@ -84,3 +84,32 @@ export function fromRemoteErrorInfo(value: unknown): SessionRemoteError {
   }
   return new SessionRemoteError({ message: typeof value === "string" ? value : "remote handler failed" });
 }
+
+/** What went wrong with the channel itself, in `SessionChannelError.code`. */
+export type SessionChannelErrorCode =
+  /** An inbound frame could not be decoded (not JSON, …): the frame is dropped, the channel stays. */
+  | "DECODE_FAILED"
+  /** A frame is larger than the channel's limit: the connection is closed. */
+  | "FRAME_TOO_LARGE"
+  /** The peer stopped answering heartbeats: the connection is closed. */
+  | "HEARTBEAT_TIMEOUT"
+  /** The channel has closed. */
+  | "CLOSED"
+  /** The channel is not open (closing, or never opened) so nothing can be sent. */
+  | "NOT_OPEN"
+  /** The peer does not read what is sent to it: the queue toward it is over its high-water mark. */
+  | "BACKPRESSURE"
+  /** The device behind this port is known to be offline (MQTT Last Will, …). */
+  | "OFFLINE"
+  /** The connection was superseded by a newer one under the same port name. */
+  | "SUPERSEDED";
+
+/** A failure of the channel itself (decode, framing, liveness, closed, back-pressure), with a `code`. */
+export class SessionChannelError extends SessionError {
+  override name = "SessionChannelError";
+  readonly code: SessionChannelErrorCode;
+  constructor(code: SessionChannelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

@@ -14,8 +14,9 @@ export {
   SessionAbortError,
   SessionSendError,
   SessionRemoteError,
+  SessionChannelError,
 } from "./errors.js";
-export type { RemoteErrorInfo } from "./errors.js";
+export type { RemoteErrorInfo, SessionChannelErrorCode } from "./errors.js";
 export type {
   Handler,
   ManagerEvents,
