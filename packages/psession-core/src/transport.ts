@@ -18,6 +18,11 @@ export interface Transport<M = unknown> {
    * psession-to-psession pairings then never share a sid space, without the user naming roles.
    */
   readonly role?: Role | undefined;
+  /**
+   * The object this transport wraps (a socket, an MQTT client plus topic, a worker). `attach()`
+   * refuses a channel that is already attached, to this or another manager, naming where.
+   */
+  readonly channel?: object;
   /** Bytes (or messages) queued toward the peer and not yet written: ws `bufferedAmount`, net `writableLength`. */
   readonly bufferedAmount?: number;
   /** Calls `listener` when the queue toward the peer has drained (after `bufferedAmount` was high). */
