@@ -11,7 +11,8 @@ export class Emitter<E extends EventMap> {
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: E[K]): () => void {
-    const all = (this._listeners ??= {} as { [K in keyof E]?: E[K][] });
+    // No prototype: "toString", "constructor" or "__proto__" are event names like any other.
+    const all = (this._listeners ??= Object.create(null) as { [K in keyof E]?: E[K][] });
     (all[event] ??= []).push(listener);
     return () => this.off(event, listener);
   }

@@ -58,16 +58,33 @@ export class SessionRemoteError extends SessionError {
   }
 }
 
-/** Turns whatever a handler threw into the plain object that travels back to the initiator. */
+/**
+ * Turns whatever a handler threw into the plain object that travels back to the initiator. Never
+ * throws, whatever the value (a null-prototype object, throwing getters, a revoked proxy).
+ */
 export function toRemoteErrorInfo(error: unknown): RemoteErrorInfo {
-  if (error instanceof Error) {
-    const info: RemoteErrorInfo = { name: error.name, message: error.message };
-    const extra = error as { code?: unknown; data?: unknown };
-    if (typeof extra.code === "string" || typeof extra.code === "number") info.code = extra.code;
-    if (extra.data !== undefined) info.data = extra.data;
-    return info;
+  try {
+    if (error instanceof Error) {
+      const info: RemoteErrorInfo = { name: String(error.name), message: String(error.message) };
+      const extra = error as { code?: unknown; data?: unknown };
+      if (typeof extra.code === "string" || typeof extra.code === "number") info.code = extra.code;
+      if (extra.data !== undefined) info.data = extra.data;
+      return info;
+    }
+    if (typeof error === "string") return { message: error };
+    if (typeof error === "object" && error !== null) {
+      const v = error as Record<string, unknown>;
+      if (typeof v.message === "string") {
+        const info: RemoteErrorInfo = { message: v.message };
+        if (typeof v.name === "string") info.name = v.name;
+        if (typeof v.code === "string" || typeof v.code === "number") info.code = v.code;
+        return info;
+      }
+    }
+    return { message: String(error) };
+  } catch {
+    return { message: Object.prototype.toString.call(error) };
   }
-  return { message: typeof error === "string" ? error : String(error) };
 }
 
 /** Reads a `$error` payload from an inbound reply, tolerating anything a peer may put there. */

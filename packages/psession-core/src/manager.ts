@@ -1,13 +1,7 @@
 import { Emitter } from "./emitter.js";
-import {
-  SessionCancelError,
-  SessionError,
-  SessionInvalidError,
-  SessionRemoteError,
-  SessionTimeoutError,
-  toRemoteErrorInfo,
-} from "./errors.js";
+import { SessionCancelError, SessionError, SessionInvalidError, SessionTimeoutError } from "./errors.js";
 import { Port } from "./port.js";
+import { ReplayCache } from "./replay-cache.js";
 import { Session } from "./session.js";
 import { TimerQueue } from "./timer-queue.js";
 import type {
@@ -19,8 +13,12 @@ import type {
   SessionManagerOptions,
   SessionOptions,
 } from "./types.js";
+import { CANCEL, PROGRESS, RE, TRY, TURN } from "./wire.js";
 
 const hasOwn = Object.prototype.hasOwnProperty;
+const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
+/** Longest pause between idle sweeps, and the keep-alive tick while a send waits without a timeout. */
+const MAX_SWEEP = 30_000;
 
 type PlatformTimer = ReturnType<typeof setInterval> & { unref?(): unknown };
 
@@ -41,13 +39,19 @@ export class SessionManager extends Emitter<ManagerEvents> {
   /** @internal */ readonly _queue = new TimerQueue();
   /** @internal */ readonly _ports = new Map<string, Port>();
   /** @internal */ _handler: Handler | undefined = undefined;
-  /** @internal */ readonly _retryKey: string | false;
+  /** @internal False: only the sid goes on the wire (no turns, cancel or progress). */
+  readonly _wire: boolean;
   /** @internal */ readonly _errorKey: string;
-  private readonly _epoch = Math.floor(Math.random() * 0x7fffffff).toString(36);
-  private _serial = 0;
+  /** @internal */ readonly _replays: ReplayCache;
+  /** @internal Adapters' hints for "no transport attached" errors (see connections.ts). */
+  readonly _hints: ((port: Port) => string | undefined)[] = [];
+  private readonly _resolvers: ((name: string) => Port | undefined)[] = [];
   private _live = 0;
   private _sweeper: PlatformTimer | undefined = undefined;
-  private readonly _sweepEvery: number;
+  private _sweepEvery: number;
+  // Sends waiting without a timeout still keep Node alive (README): a ref'd timer while any does.
+  private _open = 0;
+  private _keepAlive: PlatformTimer | undefined = undefined;
 
   constructor(options: SessionManagerOptions = {}) {
     super();
@@ -58,10 +62,10 @@ export class SessionManager extends Emitter<ManagerEvents> {
     this.retryCount = options.retryCount ?? 0;
     this.retryInterval = options.retryInterval ?? 0;
     this.onSessionOverflow = options.onSessionOverflow;
-    this._retryKey = options.retryKey ?? "$retry";
+    this._wire = options.protocolFields !== false;
     this._errorKey = options.errorKey ?? "$error";
-    // README: sessions are checked every sessionTimeout/2; bounded so maxLife is honoured too.
-    this._sweepEvery = Math.round(Math.min(30_000, Math.max(10, Math.min(this.sessionTimeout, this.sessionMaxLife) / 2)));
+    this._replays = new ReplayCache(options.replayCacheSize ?? 4096, options.replayCacheBytes ?? 4 * 1024 * 1024);
+    this._sweepEvery = sweepInterval(this.sessionTimeout, this.sessionMaxLife);
     this.default = new Port(this, "default", { sender: options.sender });
     this._ports.set("default", this.default);
   }
@@ -91,10 +95,39 @@ export class SessionManager extends Emitter<ManagerEvents> {
     return port;
   }
 
+  /**
+   * Lets an adapter make ports on first use: when a port name is not known (`createSession(name)`,
+   * `request(name, ...)`), each resolver may create it (usually with `attach()`) and return it.
+   * Returns the function that removes the resolver.
+   */
+  addPortResolver(resolver: (name: string) => Port | undefined): () => void {
+    this._resolvers.push(resolver);
+    return () => {
+      const i = this._resolvers.indexOf(resolver);
+      if (i >= 0) this._resolvers.splice(i, 1);
+    };
+  }
+
+  /** The port named `name`, made by a port resolver when there is none yet. */
+  port(name: string): Port | undefined {
+    const port = this._ports.get(name);
+    if (port !== undefined || this._resolvers.length === 0) return port;
+    for (const resolve of [...this._resolvers]) {
+      let made: Port | undefined;
+      try {
+        made = resolve(name);
+      } catch (error) {
+        this.report(error, undefined);
+      }
+      if (made !== undefined && !made._destroyed) return made;
+    }
+    return undefined;
+  }
+
   /** `createSession()`, `createSession("port")`, `createSession(options)` or `createSession("port", options)`. */
   createSession(port?: string | Port | SessionOptions, options?: SessionOptions): Session {
     let target: Port | undefined = this.default;
-    if (typeof port === "string") target = this._ports.get(port);
+    if (typeof port === "string") target = this.port(port);
     else if (port instanceof Port) target = port._destroyed ? undefined : port;
     else if (port !== undefined) options = port;
     if (target === undefined) {
@@ -104,9 +137,16 @@ export class SessionManager extends Emitter<ManagerEvents> {
     return this._create(target, options);
   }
 
-  /** One-shot request on the default port. */
-  request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return this.default.request<Reply>(message, options);
+  /** One-shot request: `request(message, options?)` on the default port, or `request("port", message, options?)`. */
+  request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  request<Reply = any>(port: string, message: Message, options?: SendOptions): Promise<Reply>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  request<Reply = any>(a: string | Message, b?: Message | SendOptions, c?: SendOptions): Promise<Reply> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (typeof a !== "string") return this.default.request<Reply>(a, b as SendOptions | undefined);
+    const port = this.port(a);
+    if (port === undefined) {
+      return Promise.reject(new SessionInvalidError(`unknown port "${a}": create it with createPort() or attach() first`));
+    }
+    return port.request<Reply>(b as Message, c);
   }
 
   /** True when `message` is an object with an own, valid session id (1..maxSessionCount). Never throws. */
@@ -185,7 +225,10 @@ export class SessionManager extends Emitter<ManagerEvents> {
   /**
    * Answers every session the remote opens: the handler's return value (or resolved value) goes
    * back with the same sid and the responder session ends; a thrown error goes back so that the
-   * initiator's send rejects with SessionRemoteError. Returns a function that removes the handler.
+   * initiator's send rejects with SessionRemoteError. The handler gets the session too: its
+   * `signal` aborts when the initiator cancels, and `session.progress()` sends interim messages.
+   * One handler per manager: calling `handle()` again replaces the previous one. Returns a
+   * function that removes the handler.
    */
   handle(handler: Handler): () => void {
     this._handler = handler;
@@ -197,8 +240,9 @@ export class SessionManager extends Emitter<ManagerEvents> {
   /** Ends every session of every port (pending sends reject with SessionCancelError). */
   clear(): void {
     const error = new SessionCancelError("session manager cleared");
-    for (const session of this._allSessions()) session._end(error);
-    this._queue.stop();
+    for (const session of this._allSessions()) session._end(error, session.pending);
+    // A "session:end" listener may have started a new send: its timer must stay.
+    if (this._queue.size === 0) this._queue.stop();
   }
 
   /** Cancels every pending send. */
@@ -226,25 +270,51 @@ export class SessionManager extends Emitter<ManagerEvents> {
     return session;
   }
 
-  /** @internal */
+  /**
+   * @internal The live session `message` belongs to, or a new responder session when it opens
+   * one. Undefined for a late, duplicated, stale or forged answer: an answer never opens a
+   * session, so no exchange between two peers can go on by itself (docs/protocol.md).
+   */
   _lookup(message: Message, port: Port): Session | undefined {
     const id = message[this.sessionIdName] as number;
     const session = port._sessions.get(id);
     if (session !== undefined) return session;
-    if (port._isOwnId(id)) {
-      this.report(
-        new SessionInvalidError(`no session ${id} on port "${port.name}": a late or duplicate reply was dropped`),
-        port,
-      );
+    if (this._wire) {
+      if (message[CANCEL] !== undefined) return undefined; // nothing left to cancel
+      if (message[RE] !== undefined || message[PROGRESS] !== undefined || message[this._errorKey] !== undefined) {
+        this._late(id, port);
+        return undefined;
+      }
+    } else if (message[this._errorKey] !== undefined) {
+      this._late(id, port);
       return undefined;
     }
-    if (this._retryKey !== false) {
-      const mark = message[this._retryKey];
-      if (mark !== undefined && port._replay(id, mark)) return undefined;
+    if (port._isOwnId(id)) {
+      this._late(id, port);
+      return undefined;
+    }
+    const turn = message[TURN];
+    if (typeof turn === "number" && this._wire) {
+      if (port._repeat(id, turn, message[TRY] !== undefined)) return undefined;
+    } else if (port._endedLately(id)) {
+      this._late(id, port);
+      return undefined;
     }
     const remote = new Session(port, id, true, undefined);
     this._added(port, remote);
     return remote;
+  }
+
+  private _late(id: number, port: Port): void {
+    this.report(new SessionInvalidError(`no session ${id} on ${port}: a late or duplicate reply was dropped`), port);
+  }
+
+  /** @internal An answer to an earlier turn reached a session that has moved on. */
+  _stale(session: Session, re: unknown): void {
+    this.report(
+      new SessionInvalidError(`${session}: a reply to an earlier turn (${String(re)}, now ${session._turn}) was dropped`),
+      session._port,
+    );
   }
 
   private _added(port: Port, session: Session): void {
@@ -259,77 +329,29 @@ export class SessionManager extends Emitter<ManagerEvents> {
     if (this._listeners?.["session:end"] !== undefined) this._emit("session:end", session, reason);
   }
 
-  /** @internal */
-  _runHandler(session: Session, message: Message): void {
-    let result: unknown;
-    try {
-      result = this._handler!(message, session);
-    } catch (error) {
-      this._answer(session, error, true);
-      return;
-    }
-    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then(
-        (value) => this._answer(session, value, false),
-        (error: unknown) => this._answer(session, error, true),
-      );
-    } else {
-      this._answer(session, result, false);
-    }
-  }
-
-  private _answer(session: Session, value: unknown, failed: boolean): void {
-    if (session._ended) {
-      // The handler outlived its session (cancelled, port closed): nothing to answer.
-      if (failed && !(value instanceof SessionError)) this.report(asError(value), session._port);
-      return;
-    }
-    let reply: Message;
-    if (failed) {
-      reply = { [this._errorKey]: toRemoteErrorInfo(value) };
-    } else if (value === undefined) {
-      reply = {};
-    } else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-      reply = value as Message;
-    } else {
-      const error = new SessionInvalidError("handle(): the handler must return an object (or nothing)");
-      this.report(error, session._port);
-      reply = { [this._errorKey]: toRemoteErrorInfo(error) };
-    }
-    try {
-      session.post(reply);
-    } catch (error) {
-      this.report(error, session._port);
-    }
-    session._end(undefined);
-  }
-
-  /** @internal A remote opened a session and nobody on this side listens: tell it, don't leave it hanging. */
-  _unhandled(session: Session): void {
-    const error = new SessionRemoteError({
-      name: "SessionUnhandledError",
-      message: `no handler for session ${session.id} on port "${session.port}"`,
-    });
-    this.report(error, session._port);
-    try {
-      session.post({ [this._errorKey]: error.remote });
-    } catch {
-      // the port cannot send; already reported above
-    }
-    session._end(undefined);
-  }
-
   /**
    * Puts `error` on the "error" event (or `console.warn` when nobody listens). For transports and
    * adapters: a frame that cannot be decoded, a dead connection, anything that must not throw.
    */
   report(error: unknown, port?: Port): void {
     const e = asError(error);
-    if (!this._emit("error", e, port)) {
-      // Nothing is dropped silently: without an "error" listener it still shows up.
-      console.warn(`[psession]${port ? ` port "${port.name}":` : ""} ${e.message}`);
+    if (this._emit("error", e, port)) return;
+    // Nothing is dropped silently: without an "error" listener it still shows up, but a flood
+    // (a peer sending garbage) must not become a flood of console lines.
+    const t = Date.now();
+    if (t - this._warnedAt >= 1000) {
+      if (this._unwarned > 0) console.warn(`[psession] ${this._unwarned} more errors in the last second (add an "error" listener)`);
+      this._warnedAt = t;
+      this._unwarned = 0;
+      this._warnedNow = 0;
     }
+    if (this._warnedNow++ < 10) console.warn(`[psession] ${e.message}`);
+    else this._unwarned++;
   }
+
+  private _warnedAt = 0;
+  private _warnedNow = 0;
+  private _unwarned = 0;
 
   /** @internal */
   override _onListenerError(error: unknown, event: string): void {
@@ -340,9 +362,45 @@ export class SessionManager extends Emitter<ManagerEvents> {
     this.report(error, undefined);
   }
 
-  /** @internal A token unique to this manager instance and session, for retry marks. */
-  _newToken(): string {
-    return `${this._epoch}${(++this._serial).toString(36)}`;
+  /** @internal The hint of the "no transport attached" error, from the adapters' connection helpers. */
+  _portsHint(port: Port): string | undefined {
+    for (const hint of this._hints) {
+      const text = hint(port);
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
+
+  /** @internal +1 when a send starts waiting without a timeout, -1 when it settles. */
+  _holdOpen(delta: number): void {
+    this._open += delta;
+    if (this._open > 0 && this._keepAlive === undefined) {
+      this._keepAlive = setInterval(noop, MAX_SWEEP) as PlatformTimer;
+    } else if (this._open === 0 && this._keepAlive !== undefined) {
+      clearInterval(this._keepAlive);
+      this._keepAlive = undefined;
+    }
+  }
+
+  /** @internal A port's timings changed: sweep often enough for its sessionMaxLife too. */
+  _retime(port: Port): void {
+    const every = sweepInterval(port.sessionTimeout, port.sessionMaxLife);
+    if (every >= this._sweepEvery) return;
+    this._sweepEvery = every;
+    if (this._sweeper !== undefined) {
+      clearInterval(this._sweeper);
+      this._sweeper = undefined;
+      this._startSweeper();
+    }
+  }
+
+  override toString(): string {
+    return `SessionManager(${this._ports.size} ports, ${this._live} sessions)`;
+  }
+
+  /** @internal `console.log(manager)` in Node prints one line. */
+  [inspect](): string {
+    return this.toString();
   }
 
   private *_allSessions(): Generator<Session> {
@@ -374,9 +432,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
       for (const session of port._sessions.values()) {
         if (session.pending) session._idle = 0;
         else if ((session._idle += every) > maxLife) {
-          session._end(
-            new SessionTimeoutError(`session ${session.id} on port "${port.name}" expired: idle longer than ${maxLife} ms`),
-          );
+          session._end(new SessionTimeoutError(`${session} expired: idle longer than ${maxLife} ms`), false);
         }
       }
     }
@@ -384,7 +440,29 @@ export class SessionManager extends Emitter<ManagerEvents> {
 }
 
 function asError(value: unknown): Error {
-  return value instanceof Error ? value : new SessionError(String(value));
+  return value instanceof Error ? value : new SessionError(safeString(value));
+}
+
+/** String(value) that cannot throw (a null-prototype object has no toString). */
+export function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function noop(): void {}
+
+/**
+ * Idle sessions are checked every min(sessionTimeout, sessionMaxLife) / 2 (README), 10 ms to 30 s.
+ * 0 and Infinity mean "none" and do not count: `sessionTimeout: 0` must not sweep every 10 ms.
+ */
+function sweepInterval(timeout: number, maxLife: number): number {
+  let shortest = MAX_SWEEP * 2;
+  if (timeout > 0 && timeout < shortest) shortest = timeout;
+  if (maxLife > 0 && maxLife < shortest) shortest = maxLife;
+  return Math.round(Math.min(MAX_SWEEP, Math.max(10, shortest / 2)));
 }
 
 function describe(value: unknown): string {

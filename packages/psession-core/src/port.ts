@@ -1,11 +1,14 @@
 import { SessionAbortError, SessionCancelError, SessionError, SessionSendError, toSendError } from "./errors.js";
 import type { SessionManager } from "./manager.js";
-import { Session } from "./session.js";
+import type { Tomb } from "./replay-cache.js";
+import type { Session } from "./session.js";
 import { SidTable } from "./sid-table.js";
 import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions } from "./types.js";
+import { RE } from "./wire.js";
 
-/** Replies kept per port so a retried turn of an ended responder session is answered, not re-run. */
-const REPLAY_CACHE_SIZE = 256;
+/** Role-less ports remember this many of their own ended sids, to drop late replies from peers that only echo the sid. */
+const ENDED_LOCAL_KEPT = 1024;
+const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 const ONCE: SessionOptions = { once: true };
 
@@ -30,6 +33,18 @@ export class Port {
   _detach: (() => void) | undefined = undefined;
   /** @internal On transport close keep the sessions for a re-attach instead of destroying. */
   _reconnect = false;
+  /** @internal The latest `$turn` this side numbered a message with (per port, so never reused by a later session). */
+  _turns = 0;
+  /** @internal Ended responder sessions by sid (see replay-cache.ts). */
+  _tombs: Map<number, Tomb> | undefined = undefined;
+  /** @internal Back-pressure: the peer is not reading; local sends fail with BACKPRESSURE until it drains. */
+  _blocked = false;
+  /** @internal How much is queued toward the peer, when the transport can tell (for messages). */
+  _queued: () => number = () => 0;
+  /** Previous transports still delivering replies after a re-attach (see attach.ts). */
+  private _draining: (() => void)[] | undefined = undefined;
+  /** Role-less only: own sids that ended lately (see ENDED_LOCAL_KEPT). */
+  private _endedLocal: Set<number> | undefined = undefined;
   private _first = 1;
   private _step = 1;
   private _capacity = 0;
@@ -39,7 +54,6 @@ export class Port {
   private _local = 0;
   private _oldest: Session | undefined = undefined;
   private _newest: Session | undefined = undefined;
-  private _replies: Map<number, { mark: unknown; out: Message }> | undefined = undefined;
 
   /** @internal */
   constructor(manager: SessionManager, name: string, options: PortOptions) {
@@ -75,6 +89,7 @@ export class Port {
     this._capacity = this._step === 1 ? max : this._first === 1 ? Math.ceil(max / 2) : Math.floor(max / 2);
     if (this._cursor > max || (this._cursor - this._first) % this._step !== 0) this._cursor = this._first;
     if (this._sessions.size > 0) this._fresh = false;
+    this.manager._retime(this);
   }
 
   /** A snapshot of this port's live sessions by id (local and remote-initiated). */
@@ -122,10 +137,13 @@ export class Port {
       reason instanceof SessionAbortError
         ? reason
         : new SessionAbortError(`port "${this.name}" was destroyed`, reason === undefined ? undefined : { cause: reason });
+    // Still connected (a local destroy): the remote is told to stop working on our pending turns.
+    for (const session of this._sessions.values()) session._end(error, session.pending);
     this._unbind();
+    if (this._draining !== undefined) for (const detach of this._draining.splice(0)) detach();
     this._sender = undefined;
-    this._replies = undefined;
-    for (const session of this._sessions.values()) session._end(error);
+    this._tombs = undefined;
+    this._blocked = false;
     if (this !== this.manager.default) {
       this._destroyed = true;
       this.manager._ports.delete(this.name);
@@ -139,12 +157,20 @@ export class Port {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  /** @internal The transport went away. */
-  _transportClosed(reason: unknown): void {
+  /**
+   * @internal A transport of this port went away. `via` is its sender: when it is no longer the
+   * current one (the port was re-attached meanwhile) only the attempts that went through it fail.
+   */
+  _transportClosed(reason: unknown, via: Sender): void {
+    const detail = reason instanceof Error && reason.message !== "" ? ` (${reason.message})` : "";
     const error = new SessionAbortError(
-      `port "${this.name}": connection closed`,
+      `port "${this.name}": connection closed${detail}`,
       reason === undefined ? undefined : { cause: reason },
     );
+    if (via !== this._sender) {
+      for (const session of this._sessions.values()) session._connectionLost(error, via);
+      return;
+    }
     if (!this._reconnect) {
       this.destroy(error);
       return;
@@ -153,14 +179,31 @@ export class Port {
     // by then), the others fail now rather than at their timeout.
     this._unbind();
     this._sender = undefined;
-    for (const session of this._sessions.values()) session._connectionLost(error);
+    this._blocked = false;
+    for (const session of this._sessions.values()) session._connectionLost(error, undefined);
   }
 
-  /** @internal */
+  /** @internal Removes the current transport's listeners. */
   _unbind(): void {
     const detach = this._detach;
     this._detach = undefined;
     if (detach !== undefined) detach();
+  }
+
+  /** @internal A new transport takes over: the current one keeps delivering until it closes. */
+  _handOver(): void {
+    const detach = this._detach;
+    this._detach = undefined;
+    if (detach !== undefined) (this._draining ??= []).push(detach);
+  }
+
+  /** @internal A transport's listeners were removed (it closed, or the port let it go). */
+  _released(detach: () => void): void {
+    if (this._detach === detach) this._detach = undefined;
+    const draining = this._draining;
+    if (draining === undefined) return;
+    const i = draining.indexOf(detach);
+    if (i >= 0) draining.splice(i, 1);
   }
 
   /** @internal Next free local sid: O(1) unless ids are taken by remote sessions (no role). */
@@ -174,25 +217,31 @@ export class Port {
       } else this._cursor = next;
       return id;
     }
-    if (this._local < this._capacity) {
-      const sessions = this._sessions;
-      const step = this._step;
-      const max = this.maxSessionCount;
-      let id = this._cursor;
-      for (let n = 0; n < this._capacity; n++) {
-        const candidate = id;
-        id += step;
-        if (id > max) id = this._first;
-        if (!sessions.has(candidate)) {
-          this._cursor = id;
-          return candidate;
+    // A "session:end" listener of a recycled session may open a session itself and take the freed
+    // id: look again rather than hand out an id twice.
+    for (let round = 0; round < 8; round++) {
+      if (this._local < this._capacity) {
+        const sessions = this._sessions;
+        const step = this._step;
+        const max = this.maxSessionCount;
+        let id = this._cursor;
+        for (let n = 0; n < this._capacity; n++) {
+          const candidate = id;
+          id += step;
+          if (id > max) id = this._first;
+          if (!sessions.has(candidate)) {
+            this._cursor = id;
+            return candidate;
+          }
         }
       }
+      const freed = this._recycle();
+      if (!this._sessions.has(freed)) return freed;
     }
-    return this._recycle();
+    throw new SessionError(`port "${this.name}" has no session id to allocate: sessions keep taking the recycled ones`);
   }
 
-  /** @internal All ids in use: cancel the session onSessionOverflow picks (default the oldest). */
+  /** All ids in use: end the session onSessionOverflow picks (default the oldest), return its id. */
   private _recycle(): number {
     let victim: Session | undefined;
     const chosen = this.onSessionOverflow?.(this);
@@ -202,9 +251,9 @@ export class Port {
     }
     victim ??= this._oldest;
     if (victim === undefined) throw new SessionError(`port "${this.name}" has no session id to allocate`);
-    victim._end(
-      new SessionCancelError(`session ${victim.id} on port "${this.name}" was recycled: all session ids were in use`),
-    );
+    // The remote is told, and the new session's turns are numbered past the victim's, so the
+    // victim's late reply (its `$re`) can never resolve the newcomer.
+    victim._end(new SessionCancelError(`${victim} was recycled: all session ids were in use`), true);
     return victim.id;
   }
 
@@ -232,12 +281,18 @@ export class Port {
       else this._newest = older;
       session._older = session._newer = undefined;
     }
-    const x = session._x;
-    if (x !== undefined && x.inMark !== undefined && x.lastOutFor === x.inMark && x.lastOut !== undefined) {
-      const replies = (this._replies ??= new Map());
-      replies.delete(session.id);
-      replies.set(session.id, { mark: x.inMark, out: x.lastOut });
-      if (replies.size > REPLAY_CACHE_SIZE) replies.delete(replies.keys().next().value!);
+    if (session.remote) {
+      // Remembered so a repeat of its last turn is recognised, not run again (replay-cache.ts).
+      if (session._turn > 0 && this.manager._wire) {
+        const out = session._lastOut;
+        const answered = out !== undefined && out[RE] === session._turn;
+        this.manager._replays.remember(this, session.id, session._turn, answered && session._retryable ? out : undefined);
+      }
+    } else if (this._step === 1) {
+      const ended = (this._endedLocal ??= new Set());
+      ended.delete(session.id);
+      ended.add(session.id);
+      if (ended.size > ENDED_LOCAL_KEPT) ended.delete(ended.values().next().value!);
     }
   }
 
@@ -246,18 +301,26 @@ export class Port {
     return this._step === 2 && (id & 1) === (this._first & 1);
   }
 
-  /** @internal Re-sends the reply to an ended session's turn when that turn is retried. */
-  _replay(id: number, mark: unknown): boolean {
-    const entry = this._replies?.get(id);
-    if (entry === undefined || entry.mark !== mark) return false;
-    this._resend(entry.out);
+  /** @internal A role-less port's own sid that ended lately: a message for it without `$turn` is a late reply. */
+  _endedLately(id: number): boolean {
+    return this._endedLocal !== undefined && this._endedLocal.has(id);
+  }
+
+  /**
+   * @internal A turn for a sid whose responder session has ended: true when it is a repeat of the
+   * last turn that session saw (answered again when it was retried and its answer is kept).
+   */
+  _repeat(id: number, turn: number, retried: boolean): boolean {
+    const tomb = this._tombs?.get(id);
+    if (tomb === undefined || turn > tomb.turn) return false;
+    if (retried && turn === tomb.turn && tomb.out !== undefined) this._resend(tomb.out);
     return true;
   }
 
-  /** @internal Fire-and-forget send; failures go to the manager's error event. */
-  _post(out: Message): void {
+  /** @internal Fire-and-forget send. Throws when it cannot be sent now; a later failure goes to `onFail` (default: the error event). */
+  _post(out: Message, onFail?: (error: SessionError) => void): void {
     const sender = this._sender;
-    if (sender === undefined) throw new SessionSendError(`port "${this.name}" has no transport attached`);
+    if (sender === undefined) throw this._noTransportError();
     let result: void | Promise<void>;
     try {
       result = sender(out);
@@ -265,16 +328,40 @@ export class Port {
       throw toSendError(error, this.name);
     }
     if (result !== undefined && typeof result.then === "function") {
-      result.then(undefined, (error: unknown) => this.manager.report(toSendError(error, this.name), this));
+      result.then(undefined, (error: unknown) => {
+        const e = toSendError(error, this.name);
+        if (onFail !== undefined) onFail(e);
+        else this.manager.report(e, this);
+      });
     }
   }
 
-  /** @internal */
+  /** @internal A send that must not throw: failures are reported. */
   _resend(out: Message): void {
     try {
       this._post(out);
     } catch (error) {
-      this.manager.report(error as Error, this);
+      this.manager.report(error, this);
     }
+  }
+
+  /** @internal */
+  _noTransportError(): SessionSendError {
+    const hint = this.manager._portsHint(this);
+    return new SessionSendError(`port "${this.name}" has no transport attached${hint === undefined ? "" : `; ${hint}`}`);
+  }
+
+  toString(): string {
+    return `port "${this.name}"`;
+  }
+
+  /** A short summary for logs: `console.log(port)` and `JSON.stringify(port)`. */
+  toJSON(): { name: string; role: Role | undefined; sessions: number; attached: boolean; destroyed: boolean } {
+    return { name: this.name, role: this.role, sessions: this._sessions.size, attached: this.attached, destroyed: this._destroyed };
+  }
+
+  /** @internal `console.log(port)` in Node prints one line. */
+  [inspect](): string {
+    return `Port ${JSON.stringify(this.toJSON())}`;
   }
 }

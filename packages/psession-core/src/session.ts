@@ -1,7 +1,10 @@
+import { watchSignal } from "./abort-signals.js";
+import { now } from "./clock.js";
 import { Emitter } from "./emitter.js";
 import {
   SessionAbortError,
   SessionCancelError,
+  SessionChannelError,
   SessionError,
   SessionInvalidError,
   SessionSendError,
@@ -11,8 +14,10 @@ import {
 } from "./errors.js";
 import type { SessionManager } from "./manager.js";
 import type { Port } from "./port.js";
+import { runHandler, unhandled } from "./responder.js";
 import type { TimerNode } from "./timer-queue.js";
 import type { Message, SendOptions, SessionEvents, SessionOptions } from "./types.js";
+import { CANCEL, PROGRESS, RE, TRY, TURN } from "./wire.js";
 
 // What the timer node is waiting for.
 const IDLE = 0;
@@ -22,11 +27,18 @@ const RETRY = 2;
 type Resolve = (reply: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Reject = (error: Error) => void;
 
+const hasOwn = Object.prototype.hasOwnProperty;
+const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
+
 /**
  * One conversation with the remote, identified by `id` on its port. Local sessions are made by
  * `createSession()`; responder sessions by a remote message whose sid this side did not allocate.
  * A session holds at most one pending `send` at a time; it is also its own timer node, so a
  * pending send allocates nothing besides its promise and the tagged copy of the message.
+ *
+ * Turns (docs/protocol.md): the opener numbers each message `$turn`; the responder marks each of
+ * its messages with the `$turn` it answers (`$re`). That one pair of numbers gives turn matching,
+ * de-duplication and "never answer an answer".
  */
 export class Session<Reply = any> extends Emitter<SessionEvents> implements TimerNode { // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly id: number;
@@ -34,11 +46,20 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   readonly remote: boolean;
   /** @internal */ _port: Port;
   /** @internal */ _ended = false;
-  /** @internal */ _once: boolean;
-  /** @internal */ _handled = false;
   /** @internal Sweeps of the manager's idle clock since the last activity (see manager._sweep). */
   _idle = 0;
-  private _options: SessionOptions | undefined;
+  /**
+   * @internal Opener: the `$turn` of its latest message. Responder: the latest `$turn` received,
+   * which its messages carry as `$re`.
+   */
+  _turn = 0;
+  /** @internal The last message this side sent, kept to answer a retried turn again. */
+  _lastOut: Message | undefined = undefined;
+  /** @internal Responder: the current turn asked for a replay (`$try`), so its answer is kept after the end. */
+  _retryable = false;
+  private readonly _once: boolean;
+  private _handled = false;
+  private readonly _options: SessionOptions | undefined;
 
   // The pending send, if any.
   private _resolve: Resolve | undefined = undefined;
@@ -49,8 +70,10 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   private _sendTimeout = 0;
   private _sendInterval = 0;
   private _attempt = 0;
-  /** @internal Rarely needed state (AbortSignal, retry de-duplication), allocated on first use. */
-  _x: SessionExtras | undefined = undefined;
+  private _startedAt = 0;
+  /** @internal The sender the current attempt went through, so a transport closing fails only its own attempts. */
+  _via: unknown = undefined;
+  private _x: SessionExtras | undefined = undefined;
 
   /** @internal The port's local sessions in creation order (oldest first), for overflow recycling. */
   _older: Session | undefined = undefined;
@@ -91,18 +114,27 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   }
 
   /**
+   * Aborted when the session ends before its work is done: the remote cancelled it, it was
+   * aborted, timed out or its port closed. A `handle()` handler passes it to whatever it awaits.
+   */
+  get signal(): AbortSignal {
+    const x = this._extras();
+    if (x.controller === undefined) {
+      x.controller = new AbortController();
+      if (this._ended) x.controller.abort(x.endReason ?? new SessionCancelError(`${this} has ended`));
+    }
+    return x.controller.signal;
+  }
+
+  /**
    * Sends `message` (a copy carrying this session's id) and resolves with the remote's reply.
    * Rejects with SessionTimeoutError after the timeout (and all retries), SessionRemoteError when
    * the remote handler failed, SessionCancelError / SessionAbortError when cancelled or aborted,
-   * SessionSendError when the transport cannot send.
+   * SessionSendError / SessionChannelError when the transport cannot send.
    */
   send(message: Message, options?: SendOptions): Promise<Reply> {
     if (this._ended) return Promise.reject(this._endedError());
-    if (this._resolve !== undefined) {
-      return Promise.reject(
-        new SessionInvalidError(`session ${this.id} on port "${this._port.name}" already has a send pending`),
-      );
-    }
+    if (this._resolve !== undefined) return Promise.reject(new SessionInvalidError(`${this} already has a send pending`));
     let out: Message;
     try {
       out = this._tag(message);
@@ -121,6 +153,10 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
       if (options.retryInterval !== undefined) interval = options.retryInterval;
       signal = options.signal;
       if (signal?.aborted) return Promise.reject(abortedBySignal(signal));
+      if (options.onProgress !== undefined) this._extras().onProgress = options.onProgress;
+    }
+    if (!this.remote && port._blocked) {
+      return Promise.reject(this._backpressureError());
     }
     const promise = new Promise<Reply>((resolve, reject) => {
       this._resolve = resolve;
@@ -129,16 +165,11 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     this._sendTimeout = timeout > 0 ? timeout : Infinity;
     this._retriesLeft = retries > 0 ? Math.floor(retries) : 0;
     this._sendInterval = interval > 0 ? interval : 0;
-    if (retries > 0) {
-      const key = port.manager._retryKey;
-      if (key !== false) out[key] = this._nextMark();
-    }
+    this._attempt = 0;
+    if (this._retriesLeft > 0 && port.manager._wire) out[TRY] = 1;
     this._out = out;
-    if (signal !== undefined) {
-      const x = this._extras();
-      x.signal = signal;
-      signal.addEventListener("abort", (x.onAbort ??= () => this._abortedBySignal()));
-    }
+    if (this._sendTimeout === Infinity) port.manager._holdOpen(1);
+    if (signal !== undefined) this._extras().unwatch = watchSignal(signal, this);
     this._sendAttempt();
     return promise;
   }
@@ -146,86 +177,138 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
   /** Sends `message` with this session's id without waiting for a reply. */
   post(message: Message): void {
     if (this._ended) throw this._endedError();
+    if (!this.remote && this._port._blocked) throw this._backpressureError();
+    this._port._post(this._remember(this._tag(message)));
+  }
+
+  /**
+   * Sends an interim message toward the remote's pending send, before the answer: it reaches the
+   * remote's `onProgress` and restarts that send's timeout. For long work in a handler.
+   */
+  progress(message: Message): void {
+    if (this._ended) throw this._endedError();
     const out = this._tag(message);
-    if (this._x?.inMark !== undefined) this._remember(out);
+    out[PROGRESS] = true;
     this._port._post(out);
   }
 
   /**
    * Delivers a message from the remote to this session: it resolves the pending send, or,
    * when nothing is pending, starts a new turn (`handle()` handler or `next` listeners).
+   * This is the one place an inbound session message is interpreted.
    */
   next(message: Message): void {
     const manager = this._port.manager;
     if (this._ended) {
-      manager.report(
-        new SessionInvalidError(`session ${this.id} on port "${this._port.name}" has ended; message dropped`),
-        this._port,
-      );
+      manager.report(new SessionInvalidError(`${this} has ended; message dropped`), this._port);
       return;
     }
     if (typeof message !== "object" || message === null) {
-      manager.report(new SessionInvalidError(`session ${this.id}: next() needs a message object`), this._port);
+      manager.report(new SessionInvalidError(`${this}: next() needs a message object`), this._port);
       return;
     }
-    const key = manager._retryKey;
-    if (key !== false && message[key] !== undefined && this._isDuplicate(message[key])) return;
     this._idle = 0;
+    if (manager._wire) {
+      const cancel = message[CANCEL];
+      if (cancel !== undefined) {
+        this._cancelledByRemote(cancel);
+        return;
+      }
+      if (this.remote) {
+        // From the opener: a turn at or below the latest one is a repeat.
+        const turn = message[TURN];
+        if (typeof turn === "number") {
+          if (turn <= this._turn) {
+            this._repeated(turn, message[TRY] !== undefined);
+            return;
+          }
+          this._turn = turn;
+          this._retryable = message[TRY] !== undefined;
+        }
+      } else {
+        // From the responder: it must answer our latest turn. Peers that only echo the sid send no `$re`.
+        const re = message[RE];
+        if (re !== undefined && re !== this._turn) {
+          if (message[TRY] !== undefined && this._lastOut !== undefined) {
+            // The responder retried a message we already answered: our answer was lost.
+            this._port._resend(this._lastOut);
+          } else {
+            manager._stale(this, re);
+          }
+          return;
+        }
+      }
+      if (message[PROGRESS] !== undefined) {
+        this._progressed(message);
+        return;
+      }
+    }
     const resolve = this._resolve;
     if (resolve !== undefined) {
       const failure = message[manager._errorKey];
       if (failure !== undefined) {
-        this._fail(fromRemoteErrorInfo(failure));
+        this._fail(fromRemoteErrorInfo(failure), false);
         return;
       }
       this._clearPending();
       resolve(message);
-      if (this._once) this._end(undefined);
+      if (this._once) this._end(undefined, false);
       return;
     }
     if (this.remote && !this._handled) {
       this._handled = true;
       if (manager._handler !== undefined) {
-        manager._runHandler(this, message);
+        runHandler(manager, this, message);
         return;
       }
-      if (!this._emit("next", message, this)) manager._unhandled(this);
+      if (!this._emit("next", message, this)) unhandled(manager, this);
       return;
     }
     if (!this._emit("next", message, this)) {
       manager.report(
-        new SessionInvalidError(
-          `session ${this.id} on port "${this._port.name}" got a message with no send pending and no "next" listener`,
-        ),
+        new SessionInvalidError(`${this} got a message with no send pending and no "next" listener`),
         this._port,
       );
     }
   }
 
-  /** Ends the session; a pending send rejects with SessionCancelError. */
+  /** Ends the session; a pending send rejects with SessionCancelError (and the remote is told). */
   end(): void {
-    this._end(undefined);
+    this._end(undefined, this._resolve !== undefined);
   }
 
-  /** Rejects the pending send with SessionCancelError (never retried); a `once` session ends. */
+  /** Rejects the pending send with SessionCancelError (never retried) and tells the remote; a `once` session ends. */
   cancel(): void {
-    const error = new SessionCancelError(`session ${this.id} on port "${this._port.name}" was cancelled`);
-    if (this._resolve !== undefined) this._fail(error);
-    else if (this._once) this._end(error);
+    const error = new SessionCancelError(`${this} was cancelled`);
+    if (this._resolve !== undefined) this._fail(error, true);
+    else if (this._once) this._end(error, false);
   }
 
-  /** Ends the session, rejecting its pending send with SessionAbortError (never retried). */
+  /** Ends the session, rejecting its pending send with SessionAbortError (never retried), and tells the remote. */
   abort(error?: unknown): void {
-    this._end(
-      error instanceof SessionAbortError
-        ? error
-        : new SessionAbortError(`session ${this.id} on port "${this._port.name}" was aborted`, { cause: error }),
-    );
+    if (this._ended) return;
+    const reason =
+      error instanceof SessionAbortError ? error : new SessionAbortError(`${this} was aborted`, { cause: error });
+    this._end(reason, true);
   }
 
   /** Rejects the pending send with SessionTimeoutError now, skipping any retries left. */
   timeout(): void {
-    if (this._resolve !== undefined) this._fail(this._timeoutError());
+    if (this._resolve !== undefined) this._fail(this._timeoutError(), true);
+  }
+
+  override toString(): string {
+    return `session ${this.id} on port "${this._port.name}"`;
+  }
+
+  /** A short line for logs: `console.log(session)` and `JSON.stringify(session)`. */
+  toJSON(): { id: number; port: string; remote: boolean; pending: boolean; ended: boolean; turn: number } {
+    return { id: this.id, port: this._port.name, remote: this.remote, pending: this.pending, ended: this._ended, turn: this._turn };
+  }
+
+  /** @internal `console.log(session)` in Node prints one line. */
+  [inspect](): string {
+    return `Session ${JSON.stringify(this.toJSON())}`;
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -235,29 +318,56 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     this._port.manager.report(error, this._port);
   }
 
-  /** @internal */
+  /** @internal The copy that goes on the wire: this session's id and turn fields, nothing inherited. */
   _tag(message: Message): Message {
     if (typeof message !== "object" || message === null || Array.isArray(message)) {
       throw new TypeError("psession: a session message must be a plain object");
     }
     // Object.assign, not spread: spread falls off a fast path once messages have varied shapes.
     const out: Message = Object.assign({}, message);
-    out[this._port.manager.sessionIdName] = this.id;
+    // Object.assign sets an own "__proto__" key through the setter: it would become the prototype.
+    if (hasOwn.call(message, "__proto__")) copyProtoKey(out, message);
+    const manager = this._port.manager;
+    out[manager.sessionIdName] = this.id;
+    if (!manager._wire) return out;
+    // A message built from an inbound one ({ ...request, status }) must not carry its fields back.
+    if (this.remote) {
+      out[RE] = this._turn;
+      if (out[TURN] !== undefined) out[TURN] = undefined;
+    } else {
+      out[TURN] = this._turn = ++this._port._turns;
+      if (out[RE] !== undefined) out[RE] = undefined;
+    }
+    if (out[TRY] !== undefined) out[TRY] = undefined;
+    if (out[PROGRESS] !== undefined) out[PROGRESS] = undefined;
+    if (out[CANCEL] !== undefined) out[CANCEL] = undefined;
+    return out;
+  }
+
+  /** @internal Keeps the last message sent, to answer a retried turn again. */
+  _remember(out: Message): Message {
+    this._lastOut = out;
     return out;
   }
 
   private _sendAttempt(): void {
     const port = this._port;
     this._phase = REPLY;
-    if (this._sendTimeout !== Infinity) port.manager._queue.add(this, this._sendTimeout);
+    const queue = port.manager._queue;
+    if (this._sendTimeout !== Infinity) {
+      queue.add(this, this._sendTimeout);
+      if (this._attempt === 0) this._startedAt = this._deadline - this._sendTimeout;
+    }
     const out = this._out!;
-    if (this._x?.inMark !== undefined) this._remember(out);
+    const attempt = ++this._attempt;
+    if (attempt > 1 && out[TRY] !== undefined) out[TRY] = attempt;
+    this._remember(out);
     const sender = port._sender;
     if (sender === undefined) {
-      this._attemptFailed(new SessionSendError(`port "${port.name}" has no transport attached`));
+      this._attemptFailed(port._noTransportError());
       return;
     }
-    const attempt = ++this._attempt;
+    this._via = sender;
     try {
       const result = sender(out);
       if (result !== undefined && typeof result.then === "function") {
@@ -270,30 +380,24 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     }
   }
 
-  /** @internal An attempt could not be sent (or its connection went away): retry or fail. */
+  /** @internal An attempt could not be sent (or its connection went away): retry later, or fail. */
   _attemptFailed(error: SessionError): void {
     if (this._resolve === undefined) return;
     this._port.manager._queue.remove(this);
     if (this._retriesLeft > 0) {
       this._retriesLeft--;
-      this._scheduleRetry();
-    } else {
-      this._fail(error);
-    }
-  }
-
-  /** @internal The port's transport closed (reconnect mode): a send waiting for its reply fails this attempt. */
-  _connectionLost(error: SessionError): void {
-    if (this._phase === REPLY) this._attemptFailed(error);
-  }
-
-  private _scheduleRetry(): void {
-    if (this._sendInterval > 0) {
+      // Always through the timer, never on this stack: a sender that fails synchronously with
+      // thousands of retries left must not recurse (nor spin: each retry waits for the next tick).
       this._phase = RETRY;
       this._port.manager._queue.add(this, this._sendInterval);
     } else {
-      this._sendAttempt();
+      this._fail(error, false);
     }
+  }
+
+  /** @internal The transport this attempt went through closed: the attempt failed. */
+  _connectionLost(error: SessionError, via: unknown): void {
+    if (this._phase === REPLY && (via === undefined || this._via === via)) this._attemptFailed(error);
   }
 
   /** @internal Called by the timer queue when this session's deadline passes. */
@@ -303,119 +407,157 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     } else if (this._phase === REPLY) {
       if (this._retriesLeft > 0) {
         this._retriesLeft--;
-        this._scheduleRetry();
+        if (this._sendInterval > 0) {
+          this._phase = RETRY;
+          this._port.manager._queue.add(this, this._sendInterval);
+        } else {
+          this._sendAttempt();
+        }
       } else {
-        this._fail(this._timeoutError());
+        this._fail(this._timeoutError(), true);
       }
     }
   }
 
-  /** @internal Rejects the pending send with `error`; a `once` session then ends. */
-  _fail(error: Error): void {
+  /**
+   * @internal Rejects the pending send with `error`; a `once` session then ends. `notify`: the
+   * remote may still be working on our turn (cancel, abort, final timeout): tell it to stop.
+   */
+  _fail(error: Error, notify: boolean): void {
     const reject = this._reject;
     if (reject === undefined) return;
+    if (notify) this._notifyCancel(error);
     this._clearPending();
     reject(error);
-    if (this._once) this._end(error);
+    if (this._once) this._end(error, false);
   }
 
   private _clearPending(): void {
-    if (this._bucket !== null) this._port.manager._queue.remove(this);
+    const queue = this._port.manager._queue;
+    if (this._bucket !== null) queue.remove(this);
+    if (this._sendTimeout === Infinity && this._resolve !== undefined) this._port.manager._holdOpen(-1);
     this._resolve = this._reject = undefined;
     this._out = undefined;
     this._phase = IDLE;
     const x = this._x;
-    if (x?.signal !== undefined) {
-      x.signal.removeEventListener("abort", x.onAbort!);
-      x.signal = undefined;
+    if (x !== undefined) {
+      x.onProgress = undefined;
+      if (x.unwatch !== undefined) {
+        x.unwatch();
+        x.unwatch = undefined;
+      }
     }
   }
 
-  private _abortedBySignal(): void {
-    const signal = this._x?.signal;
-    if (signal !== undefined) this._fail(abortedBySignal(signal));
+  /** @internal The AbortSignal of the pending send fired. */
+  _abortedBySignal(signal: AbortSignal): void {
+    this._fail(abortedBySignal(signal), true);
   }
 
-  /** @internal */
-  _end(reason: unknown): void {
+  private _progressed(message: Message): void {
+    if (this._resolve === undefined) return; // late progress for a send that has settled: nothing waits for it
+    if (this._phase === REPLY && this._sendTimeout !== Infinity) {
+      const queue = this._port.manager._queue;
+      queue.remove(this);
+      queue.add(this, this._sendTimeout);
+    }
+    const onProgress = this._x?.onProgress;
+    if (onProgress === undefined) return;
+    try {
+      const result = onProgress(message);
+      if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") {
+        (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this._onListenerError(error));
+      }
+    } catch (error) {
+      this._onListenerError(error);
+    }
+  }
+
+  /** A responder got a turn it has already seen: answer it again if it was retried and answered, else drop it. */
+  private _repeated(turn: number, retried: boolean): void {
+    const last = this._lastOut;
+    if (retried && turn === this._turn && last !== undefined && last[RE] === turn) this._port._resend(last);
+  }
+
+  private _cancelledByRemote(reason: unknown): void {
+    const why = typeof reason === "string" && reason !== "" ? `: ${reason.slice(0, 200)}` : "";
+    this._end(new SessionCancelError(`${this} was cancelled by the remote${why}`), false);
+  }
+
+  /** Tells the remote to stop working on this session (docs/protocol.md: `$cancel`). Never throws. */
+  private _notifyCancel(reason: Error): void {
+    const port = this._port;
+    if (!port.manager._wire || port._sender === undefined || (!this.remote && this._turn === 0)) return;
+    const notice: Message = { [port.manager.sessionIdName]: this.id, [CANCEL]: reason.name };
+    if (this.remote) notice[RE] = this._turn;
+    else notice[TURN] = this._turn;
+    port._resend(notice);
+  }
+
+  /**
+   * @internal Ends the session once. `notify`: tell the remote to stop working on it (an abort, a
+   * cancel or an end while our turn is pending), not when the remote itself ended it.
+   */
+  _end(reason: unknown, notify: boolean): void {
     if (this._ended) return;
     this._ended = true;
+    if (notify) this._notifyCancel(reason instanceof Error ? reason : new SessionCancelError("ended"));
     if (this._reject !== undefined) {
-      this._fail(
-        reason instanceof Error
-          ? reason
-          : new SessionCancelError(`session ${this.id} on port "${this._port.name}" ended before its reply`),
-      );
+      this._fail(reason instanceof Error ? reason : new SessionCancelError(`${this} ended before its reply`), false);
+    }
+    const x = this._x;
+    if (x !== undefined) {
+      x.endReason = reason;
+      x.controller?.abort(reason ?? new SessionCancelError(`${this} has ended`));
     }
     this._port._forget(this);
     this._emit("end", reason, this);
     this._port.manager._ended(this, reason);
   }
 
-  // Retry de-duplication. A retryable send carries a mark unique to (session, turn): the same
-  // mark on every attempt. The receiving side keeps the last mark it saw and what it sent after
-  // it: a repeated mark is a re-sent turn, answered by re-sending that reply (or dropped while it
-  // is still being worked on), so a retried command runs once.
-
-  /** @internal */
-  _extras(): SessionExtras {
-    return (this._x ??= {
-      signal: undefined,
-      onAbort: undefined,
-      token: undefined,
-      turn: 0,
-      inMark: undefined,
-      lastOut: undefined,
-      lastOutFor: undefined,
-    });
-  }
-
-  private _nextMark(): string {
-    const x = this._extras();
-    x.token ??= this._port.manager._newToken();
-    return `${x.token}.${++x.turn}`;
-  }
-
-  private _isDuplicate(mark: unknown): boolean {
-    const x = this._extras();
-    if (mark !== x.inMark) {
-      x.inMark = mark;
-      return false;
-    }
-    if (x.lastOutFor === mark && x.lastOut !== undefined) this._port._resend(x.lastOut);
-    return true;
-  }
-
-  private _remember(out: Message): void {
-    const x = this._x!;
-    x.lastOut = out;
-    x.lastOutFor = x.inMark;
+  private _extras(): SessionExtras {
+    return (this._x ??= { onProgress: undefined, unwatch: undefined, controller: undefined, endReason: undefined });
   }
 
   private _endedError(): SessionInvalidError {
-    return new SessionInvalidError(`session ${this.id} on port "${this._port.name}" has ended`);
+    return new SessionInvalidError(`${this} has ended`);
+  }
+
+  private _backpressureError(): SessionChannelError {
+    return new SessionChannelError(
+      "BACKPRESSURE",
+      `port "${this._port.name}": the peer is not reading (${this._port._queued()} queued, over the high-water mark); not sent`,
+    );
   }
 
   private _timeoutError(): SessionTimeoutError {
+    const attempts = this._attempt;
+    if (attempts <= 1) return new SessionTimeoutError(`${this} got no reply within ${this._sendTimeout} ms`);
+    const total = Math.round(now() - this._startedAt);
     return new SessionTimeoutError(
-      `session ${this.id} on port "${this._port.name}" got no reply within ${this._sendTimeout} ms`,
+      `${this} got no reply to ${attempts} attempts in ${total} ms (${this._sendTimeout} ms each)`,
     );
   }
 }
 
-/** @internal */
-export interface SessionExtras {
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  // Retry de-duplication: this session's mark token and turn, the last mark received, and the
-  // last message sent after it (the reply to re-send when that mark comes again).
-  token: string | undefined;
-  turn: number;
-  inMark: unknown;
-  lastOut: Message | undefined;
-  lastOutFor: unknown;
+/** Rarely needed state, allocated on first use. @internal */
+interface SessionExtras {
+  onProgress: ((message: any) => unknown) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  unwatch: (() => void) | undefined;
+  controller: AbortController | undefined;
+  endReason: unknown;
 }
 
 function abortedBySignal(signal: AbortSignal): SessionAbortError {
   return new SessionAbortError("send aborted by its AbortSignal", { cause: signal.reason });
+}
+
+function copyProtoKey(out: Message, message: Message): void {
+  Object.setPrototypeOf(out, Object.prototype);
+  Object.defineProperty(out, "__proto__", {
+    value: message.__proto__,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }

@@ -21,8 +21,10 @@ export interface SendOptions {
   retryCount?: number;
   /** Milliseconds between a failed attempt and the next one. */
   retryInterval?: number;
-  /** Aborts this send with a SessionAbortError. */
+  /** Aborts this send with a SessionAbortError (and tells the remote to stop). */
   signal?: AbortSignal;
+  /** Interim messages the remote sends with `session.progress()` before its answer; each restarts the timeout. */
+  onProgress?: (message: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export interface SessionOptions {
@@ -44,6 +46,14 @@ export interface PortOptions {
   retryCount?: number;
   retryInterval?: number;
   onSessionOverflow?: (port: Port) => number | undefined;
+  /**
+   * Back-pressure (transports that report `bufferedAmount`): past this many bytes queued toward
+   * the peer, this side stops reading from it and local sends fail at once with
+   * SessionChannelError "BACKPRESSURE" until the queue drains (default 1 MiB).
+   */
+  highWaterMark?: number;
+  /** A peer that stays over the high-water mark this long (ms) is disconnected (default 30000). */
+  backpressureTimeout?: number;
 }
 
 export interface SessionManagerOptions {
@@ -64,10 +74,15 @@ export interface SessionManagerOptions {
   /** Default pause between attempts in ms (default 0). */
   retryInterval?: number;
   /**
-   * Field that marks retryable sends so the remote can recognise a re-sent turn and answer it
-   * once (default "$retry"); `false` never adds it.
+   * `false`: put only the sid (and the error field) on the wire, for peers that reject unknown
+   * fields. Turn matching, de-duplication of retries, cancel notices and progress need the
+   * protocol fields (`$turn`, `$re`, `$try`, `$cancel`, `$progress`; docs/protocol.md). Default true.
    */
-  retryKey?: string | false;
+  protocolFields?: boolean;
+  /** Ended responder sessions remembered to recognise repeated turns, over all ports (default 4096). */
+  replayCacheSize?: number;
+  /** Bytes (JSON length) of answers kept to replay retried turns, over all ports (default 4 MiB). */
+  replayCacheBytes?: number;
   /** Field that carries a remote handler's failure (default "$error"). */
   errorKey?: string;
 }

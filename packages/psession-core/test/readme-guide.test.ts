@@ -66,9 +66,10 @@ describe("README guide", () => {
       session.end();
     }
     expect(result).toEqual({ status: "ok", sid: 1 });
+    // Each turn carries its turn number (docs/protocol.md); a device that only echoes sid ignores it.
     expect(sent).toEqual([
-      { command: "turnOnLight", sid: 1 },
-      { password: "123456", sid: 1 },
+      { command: "turnOnLight", sid: 1, $turn: 1 },
+      { password: "123456", sid: 1, $turn: 2 },
     ]);
     onMessage({ hello: "world" });
     expect(regular).toEqual([{ hello: "world" }]);
@@ -93,7 +94,7 @@ describe("README guide", () => {
     const s3 = manager.createSession();
     expect([s1.id, s2.id, s3.id]).toEqual([1, 2, 3]);
     const first = settle(s1.send({ q: 1 }));
-    expect(sent[0]).toEqual({ q: 1, sessionId: 1 });
+    expect(sent[0]).toEqual({ q: 1, sessionId: 1, $turn: 1 });
     // All three ids are taken: onSessionOverflow picks 1, which is cancelled and handed out again.
     const s4 = manager.createSession();
     expect(s4.id).toBe(1);
@@ -114,9 +115,13 @@ describe("README guide", () => {
     const started = Date.now();
     const error = await settle(session.send({ command: "queryStatus" }, { retryCount: 3, retryInterval: 20 }));
     expect(error).toBeInstanceOf(SessionTimeoutError);
-    expect(sent).toHaveLength(4);
-    // Same message and sid every time; the retry mark is the same on every attempt.
-    for (const m of sent) expect(m).toEqual(sent[0]);
+    expect((error as Error).message).toMatch(/no reply to 4 attempts in \d+ ms \(40 ms each\)/);
+    // 4 attempts, then a cancel notice so the device stops working on it.
+    expect(sent).toHaveLength(5);
+    const notice = sent.pop()!;
+    expect(notice).toEqual({ sid: session.id, $turn: 1, $cancel: "SessionTimeoutError" });
+    // Same message, sid and turn every time (the attempt is counted in $try).
+    expect(sent.map((m) => m.$turn)).toEqual([1, 1, 1, 1]);
     expect(sent[0]).toMatchObject({ command: "queryStatus", sid: session.id });
     // 4 timeouts of 40 ms and 3 pauses of 20 ms.
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 40 + 3 * 20 - 5);
