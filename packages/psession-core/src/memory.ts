@@ -1,10 +1,19 @@
 import type { Transport } from "./transport.js";
+import type { Role } from "./types.js";
 
 export interface MemoryTransport<M = unknown> extends Transport<M> {
   onClose(listener: (reason?: unknown) => void): () => void;
   /** Closes both ends: each end's onClose listeners run with `reason`. */
   close(reason?: unknown): void;
   readonly closed: boolean;
+  /** The first end is "client", the second "server": two attached managers never share a sid space. */
+  readonly role: Role;
+  /** Messages sent by this end that the other end has not delivered yet (it may be paused). */
+  readonly bufferedAmount: number;
+  onDrain(listener: () => void): () => void;
+  /** Stops delivering to this end's listeners (messages wait) until `resume()`. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface MemoryPairOptions {
@@ -19,8 +28,8 @@ export interface MemoryPairOptions {
 export function createMemoryTransportPair<M = unknown>(
   options: MemoryPairOptions = {},
 ): [MemoryTransport<M>, MemoryTransport<M>] {
-  const a = new End<M>(options.clone === true);
-  const b = new End<M>(options.clone === true);
+  const a = new End<M>(options.clone === true, "client");
+  const b = new End<M>(options.clone === true, "server");
   a.peer = b;
   b.peer = a;
   return [a, b];
@@ -31,16 +40,46 @@ class End<M> implements MemoryTransport<M> {
   closed = false;
   private readonly messageListeners: ((message: M) => void)[] = [];
   private readonly closeListeners: ((reason?: unknown) => void)[] = [];
+  private readonly drainListeners: (() => void)[] = [];
   private inbox: M[] = [];
   private scheduled = false;
+  private paused = false;
 
-  constructor(private readonly clone: boolean) {}
+  constructor(
+    private readonly clone: boolean,
+    readonly role: Role,
+  ) {}
+
+  get channel(): object {
+    return this;
+  }
+
+  get bufferedAmount(): number {
+    return this.peer.inbox.length;
+  }
+
+  onDrain(listener: () => void): () => void {
+    return subscribe(this.drainListeners, listener);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.inbox.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flush);
+    }
+  }
 
   send(message: M): void {
     if (this.closed) throw new Error("memory transport is closed");
     const peer = this.peer;
     peer.inbox.push(this.clone ? structuredClone(message) : message);
-    if (!peer.scheduled) {
+    if (!peer.scheduled && !peer.paused) {
       peer.scheduled = true;
       queueMicrotask(peer.flush);
     }
@@ -65,6 +104,7 @@ class End<M> implements MemoryTransport<M> {
 
   private readonly flush = (): void => {
     this.scheduled = false;
+    if (this.paused) return;
     const batch = this.inbox;
     this.inbox = [];
     const listeners = this.messageListeners;
@@ -72,6 +112,9 @@ class End<M> implements MemoryTransport<M> {
       const message = batch[i]!;
       for (let j = 0; j < listeners.length; j++) listeners[j]!(message);
     }
+    // The sender's queue toward us is empty again.
+    const drained = this.peer.drainListeners;
+    if (batch.length > 0 && drained.length > 0) for (const listener of [...drained]) listener();
   };
 }
 
