@@ -4,13 +4,12 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { attach, whenOpen } from "@psession/ws";
+import { attach, SocketTransport, whenOpen } from "@psession/ws";
 import { createBirpc } from "birpc";
 import { SessionManager } from "psession";
 import { Server as SocketIOServer } from "socket.io";
 import { io as socketIOClient } from "socket.io-client";
 import { WebSocket, WebSocketServer } from "ws";
-import { SocketTransport } from "../packages/adapter-ws/src/transport.js";
 import { fmt, latency, throughput, type BenchTable } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
@@ -75,12 +74,13 @@ async function rawWs(): Promise<Contender> {
 async function transportOnly(): Promise<Contender> {
   const server = await wsServer();
   const reporter = new SessionManager();
+  const report = (error: Error) => reporter.report(error);
   server.wss.on("connection", (socket) => {
-    const t = new SocketTransport(reporter, socket, undefined, undefined);
+    const t = new SocketTransport(socket, { role: "server", report });
     t.onMessage((m) => t.send({ id: (m as { id: number }).id, v: (m as { v: number }).v }));
   });
   const ws = await client(server.url);
-  const transport = new SocketTransport(reporter, ws, undefined, undefined);
+  const transport = new SocketTransport(ws, { role: "client", report });
   const ids = createIdMapClient(TIMEOUT);
   transport.onMessage((message) => ids.settle((message as { id: number }).id, message));
   return {

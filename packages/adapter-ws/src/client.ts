@@ -1,31 +1,49 @@
-import { attach as attachTransport, type Port, type SessionManager } from "psession";
+import {
+  attach as attachTransport,
+  heartbeatSettings,
+  maxFrameBytesSetting,
+  SessionChannelError,
+  type Port,
+  type SessionManager,
+} from "psession";
 import { SocketTransport } from "./transport.js";
 import { CLOSED, CLOSING, OPEN, type ClientAttachOptions, type WebSocketLike } from "./types.js";
 
+export const LABEL = "@psession/ws";
+
 /**
- * Binds one socket to one port (default "default", role "client"). Also used by the server for
- * each connection, with `onTeardown` to forget the connection once psession lets go of it.
+ * Binds one socket to one port (default "default", role "client"). Sends made while the socket is
+ * still connecting wait for it to open.
  */
-export function attachSocket(
-  manager: SessionManager,
-  socket: WebSocketLike,
-  options: ClientAttachOptions,
-  onTeardown?: () => void,
-): Port {
-  const transport = new SocketTransport(manager, socket, options.serializer, options.heartbeat, onTeardown);
-  const port = attachTransport(manager, transport, options.role === undefined ? { ...options, role: "client" } : options);
-  transport.port = port;
+export function attachSocket(manager: SessionManager, socket: WebSocketLike, options: ClientAttachOptions = {}): Port {
+  const { serializer, heartbeat, maxFrameBytes, ...portOptions } = options;
+  let port: Port | undefined;
+  const transport = new SocketTransport(socket, {
+    role: "client",
+    serializer,
+    heartbeat: heartbeatSettings(heartbeat, LABEL),
+    maxFrameBytes: maxFrameBytesSetting(maxFrameBytes, LABEL),
+    report: (error) => manager.report(error, port !== undefined && !port.destroyed ? port : undefined),
+  });
+  try {
+    // An explicit `role: undefined` is honoured; otherwise the transport's role ("client").
+    port = attachTransport(manager, transport, "role" in options ? portOptions : { ...portOptions, role: transport.role });
+  } catch (error) {
+    transport.abandon();
+    throw error;
+  }
   return port;
 }
 
 /**
- * Resolves once `socket` is open (at once if it already is); rejects if it closes or fails first.
- * Sends on a socket that is not open fail at once, so a client usually awaits this first.
+ * Resolves once `socket` is open (at once if it already is); rejects with a SessionChannelError
+ * (`NOT_OPEN`) if it closes or fails first. Sends wait for the socket to open by themselves; this
+ * is for code that wants to know.
  */
 export function whenOpen(socket: WebSocketLike): Promise<void> {
   if (socket.readyState === OPEN) return Promise.resolve();
   if (socket.readyState === CLOSING || socket.readyState === CLOSED) {
-    return Promise.reject(new Error("WebSocket is closing or closed"));
+    return Promise.reject(new SessionChannelError("NOT_OPEN", "WebSocket is closing or closed"));
   }
   const s = socket as WebSocketLike & {
     addEventListener(type: string, listener: (event: unknown) => void): void;
@@ -39,7 +57,8 @@ export function whenOpen(socket: WebSocketLike): Promise<void> {
       if ((event as { type?: string }).type === "open") resolve();
       else {
         const cause = (event as { error?: unknown }).error;
-        reject(new Error(`WebSocket did not open (${(event as { type?: string }).type ?? "failed"})`, { cause }));
+        const type = (event as { type?: string }).type ?? "failed";
+        reject(new SessionChannelError("NOT_OPEN", `WebSocket did not open (${type})`, { cause }));
       }
     };
     s.addEventListener("open", done);

@@ -1,70 +1,62 @@
-import { OPEN, type HeartbeatOptions } from "./types.js";
+import type { HeartbeatOptions } from "psession";
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown };
 
-/** The part of a `ws` WebSocket a heartbeat uses. */
-export interface Pingable {
-  readonly readyState: number;
-  ping(): void;
-}
-
 /**
- * Pings every `interval` ms (counted from the last pong) and calls `onDead` when a pong does not
- * come back within `timeout` ms. One timer per connection, re-armed only once per interval.
+ * Liveness, the same meaning in every adapter: traffic from the peer sets `alive`; after
+ * `interval` ms without any, the peer is pinged; when nothing at all arrives within `timeout` ms of
+ * that ping (a ping goes out every `interval` ms meanwhile), `dead` is called. The timeout counts
+ * from the ping, so a timeout equal to or smaller than the interval never kills a healthy idle
+ * connection. One timer per connection, re-armed once per interval, never per message.
  */
 export class Heartbeat {
+  /** Set by the transport on every inbound frame and pong. */
+  alive = false;
   private timer: Timer | undefined = undefined;
-  private waiting = false;
-  private readonly interval: number;
-  private readonly timeout: number;
+  /** Ms since the first unanswered ping; -1 while not waiting for one. */
+  private waited = -1;
+  private armedFor = 0;
 
   constructor(
-    private readonly socket: Pingable,
-    options: HeartbeatOptions,
-    private readonly onDead: (timeout: number) => void,
+    private readonly settings: Required<HeartbeatOptions>,
+    /** Sends a ping; false when the channel cannot yet (still connecting): try again later. */
+    private readonly ping: () => boolean,
+    private readonly dead: () => void,
   ) {
-    if (!(options.interval > 0)) throw new RangeError("heartbeat.interval must be a positive number of ms");
-    this.interval = options.interval;
-    this.timeout = options.timeout ?? options.interval;
-    if (!(this.timeout > 0)) throw new RangeError("heartbeat.timeout must be a positive number of ms");
-    this.arm(this.ping, this.interval);
+    this.arm(settings.interval);
   }
-
-  /** A pong arrived. */
-  readonly pong = (): void => {
-    if (!this.waiting) return;
-    this.waiting = false;
-    this.arm(this.ping, this.interval);
-  };
 
   stop(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  private readonly ping = (): void => {
-    if (this.socket.readyState !== OPEN) {
-      // Still connecting: look again later. Closing: the close listener stops us.
-      this.arm(this.ping, this.interval);
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    const { interval, timeout } = this.settings;
+    if (this.alive) {
+      this.alive = false;
+      this.waited = -1;
+      this.arm(interval);
       return;
     }
-    this.waiting = true;
-    this.arm(this.expire, this.timeout);
-    try {
-      this.socket.ping();
-    } catch {
-      // The socket is going away; its close event ends the heartbeat.
+    if (this.waited < 0) {
+      if (this.ping()) this.waited = 0;
+      this.arm(this.waited < 0 ? interval : Math.min(interval, timeout));
+      return;
     }
+    this.waited += this.armedFor;
+    if (this.waited >= timeout) {
+      this.dead();
+      return;
+    }
+    this.ping();
+    this.arm(Math.min(interval, timeout - this.waited));
   };
 
-  private readonly expire = (): void => {
-    this.timer = undefined;
-    if (this.waiting) this.onDead(this.timeout);
-  };
-
-  private arm(fn: () => void, ms: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    const timer = setTimeout(fn, ms) as Timer;
+  private arm(ms: number): void {
+    this.armedFor = ms;
+    const timer = setTimeout(this.tick, ms) as Timer;
     timer.unref?.();
     this.timer = timer;
   }

@@ -1,28 +1,28 @@
-import type { Port, SessionManager } from "psession";
+import type { ConnectionPorts, Port, SessionManager } from "psession";
 import { attachSocket } from "./client.js";
-import { attachServer, type ServerHandle } from "./server.js";
+import { attachServer } from "./server.js";
 import type { ClientAttachOptions, ServerAttachOptions, WebSocketLike, WebSocketServerLike } from "./types.js";
 
 /**
  * `attach(manager, server)`: every connection of a `ws` WebSocketServer gets its own port (role
- * "server"), destroyed when it closes. Returns a handle whose `close()` detaches everything.
+ * "server"), destroyed when it closes. Returns `{ ports, portOf(socket), close(options?) }`.
  */
 export function attach<S extends object = WebSocketLike>(
   manager: SessionManager,
   server: WebSocketServerLike,
   options?: ServerAttachOptions<S>,
-): ServerHandle<S>;
+): ConnectionPorts<S>;
 /**
  * `attach(manager, socket)`: a browser WebSocket or a `ws` client WebSocket becomes one port
- * (default "default", role "client"). Its closing aborts that port's pending sessions at once,
- * unless `reconnect: true` keeps them for the next `attach()` under the same port name.
+ * (default "default", role "client"). Sends wait while it connects. Its closing aborts that port's
+ * pending sessions at once, unless `reconnect: true` keeps them for the next `attach()`.
  */
 export function attach(manager: SessionManager, socket: WebSocketLike, options?: ClientAttachOptions): Port;
 export function attach(
   manager: SessionManager,
   target: WebSocketServerLike | WebSocketLike,
   options: ServerAttachOptions | ClientAttachOptions = {},
-): Port | ServerHandle {
+): Port | ConnectionPorts<object> {
   if (typeof (target as Partial<WebSocketServerLike>).handleUpgrade === "function") {
     return attachServer(manager, target as WebSocketServerLike, options as ServerAttachOptions);
   }
@@ -34,14 +34,9 @@ export function attach(
 
 export { whenOpen } from "./client.js";
 export { jsonSerializer } from "./serializer.js";
-export type { ServerHandle } from "./server.js";
-export type {
-  ClientAttachOptions,
-  HeartbeatOptions,
-  Serializer,
-  ServerAttachOptions,
-  SocketOptions,
-  UpgradeRequestLike,
-  WebSocketLike,
-  WebSocketServerLike,
-} from "./types.js";
+export { SocketTransport } from "./transport.js";
+export type { SocketTransportOptions } from "./transport.js";
+export type { ClientAttachOptions, ServerAttachOptions, UpgradeRequestLike, WebSocketLike, WebSocketServerLike } from "./types.js";
+/** What `attach(manager, server)` returns: the core's one handle shape. */
+export type ServerHandle<S extends object = WebSocketLike> = ConnectionPorts<S>;
+export type { ConnectionPorts, HeartbeatOptions, Serializer } from "psession";

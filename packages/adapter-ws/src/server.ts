@@ -1,76 +1,74 @@
-import { SessionAbortError, SessionError, type Port, type SessionManager } from "psession";
-import { OPEN } from "./types.js";
-import { attachSocket } from "./client.js";
-import type { ServerAttachOptions, UpgradeRequestLike, WebSocketLike, WebSocketServerLike } from "./types.js";
+import {
+  attachConnections,
+  DEFAULT_MAX_FRAME_BYTES,
+  heartbeatSettings,
+  maxFrameBytesSetting,
+  type ConnectionPorts,
+  type SessionManager,
+} from "psession";
+import { LABEL } from "./client.js";
+import { SocketTransport } from "./transport.js";
+import { OPEN, type ServerAttachOptions, type UpgradeRequestLike, type WebSocketLike, type WebSocketServerLike } from "./types.js";
 
-/** What `attach(manager, server)` returns. */
-export interface ServerHandle<S extends object = WebSocketLike> {
-  /** The port of a live connection. */
-  portOf(socket: S): Port | undefined;
-  /** Live attached connections and their ports. */
-  readonly ports: ReadonlyMap<S, Port>;
-  /**
-   * Detaches psession from the server and from every connection: no new ports, every connection's
-   * port destroyed (pending sessions abort), our listeners removed. Sockets and server stay open.
-   */
-  close(): void;
-}
+/** `ws`'s own default `maxPayload` (100 MiB), replaced by psession's 1 MiB unless chosen on purpose. */
+const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 
-const defaultPortName = (_socket: unknown, request: UpgradeRequestLike): string =>
-  `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-
-/** Gives every connection of `server` its own port, destroyed when that connection closes. */
+/**
+ * Gives every connection of `server` its own port (role "server"), through the core's
+ * `attachConnections`: the same handle, options and rules as every adapter.
+ */
 export function attachServer<S extends object = WebSocketLike>(
   manager: SessionManager,
   server: WebSocketServerLike,
-  options: ServerAttachOptions<S>,
-): ServerHandle<S> {
-  const ports = new Map<S, Port>();
-  let closed = false;
-  const portName = options.portName ?? defaultPortName;
-  const portOptions = options.role === undefined ? { ...options, role: "server" as const } : { ...options };
-  delete portOptions.portName;
-
-  const onConnection = (socket: S & WebSocketLike, request: UpgradeRequestLike): void => {
-    let name: string;
-    try {
-      name = portName(socket, request);
-      if (typeof name !== "string" || name === "") throw new TypeError(`portName returned ${String(name)}`);
-    } catch (error) {
-      manager.report(
-        new SessionError(`connection refused: portName failed (${error instanceof Error ? error.message : String(error)})`, {
-          cause: error,
+  options: ServerAttachOptions<S> = {},
+): ConnectionPorts<S> {
+  const { serializer, heartbeat, maxFrameBytes, ...rest } = options;
+  const settings = heartbeatSettings(heartbeat, LABEL);
+  const max = applyMaxFrameBytes(server, maxFrameBytes);
+  const handle: ConnectionPorts<S> = attachConnections<S, UpgradeRequestLike, SocketTransport>(
+    manager,
+    {
+      label: LABEL,
+      listen(accept) {
+        server.on("connection", accept);
+        return () => server.off("connection", accept);
+      },
+      defaultName: (_socket, request) => `${request.socket.remoteAddress}:${request.socket.remotePort}`,
+      transport: (socket) =>
+        new SocketTransport(socket as unknown as WebSocketLike, {
+          role: "server",
+          serializer,
+          heartbeat: settings,
+          maxFrameBytes: max,
+          report: (error) => manager.report(error, handle.portOf(socket)),
         }),
-        undefined,
-      );
-      socket.close(1011, "portName failed");
-      return;
-    }
-    const port = attachSocket(manager, socket, { ...portOptions, port: name }, () => {
-      if (ports.get(socket) !== port) return;
-      ports.delete(socket);
-      // Detached while still open and the port lives on, bound elsewhere: a newer connection took
-      // this port name (a stable portName). Close the old one rather than leave it unwatched.
-      queueMicrotask(() => {
-        if (!closed && !port.destroyed && port.attached && socket.readyState === OPEN && !ports.has(socket)) {
-          socket.close(1000, "superseded by a newer connection");
-        }
-      });
-    });
-    ports.set(socket, port);
-  };
-
-  server.on("connection", onConnection);
-  return {
-    ports,
-    portOf: (socket) => ports.get(socket),
-    close() {
-      closed = true;
-      server.off("connection", onConnection);
-      for (const [socket, port] of [...ports]) {
-        ports.delete(socket);
-        port.destroy(new SessionAbortError(`port "${port.name}": detached from the WebSocket server`));
-      }
+      end(socket, why) {
+        const s = socket as unknown as WebSocketLike;
+        if (s.readyState > OPEN) return;
+        if (why === "superseded") s.close(1000, "superseded by a newer connection");
+        else if (why === "refused") s.close(1011, "connection refused");
+        else s.close(1001, "server detached");
+      },
     },
-  };
+    rest,
+  );
+  return handle;
+}
+
+/**
+ * One frame limit for every adapter: `maxFrameBytes` (default 1 MiB) becomes the server's
+ * `maxPayload` for the connections it accepts from now on, so `ws` refuses a bigger frame before
+ * buffering it. A `maxPayload` the server was given on purpose (not ws's 100 MiB default) is kept.
+ */
+function applyMaxFrameBytes(server: WebSocketServerLike, maxFrameBytes: number | undefined): number {
+  const wsOptions = (server as { options?: { maxPayload?: number } }).options;
+  if (maxFrameBytes !== undefined) {
+    const max = maxFrameBytesSetting(maxFrameBytes, LABEL);
+    if (wsOptions !== undefined) wsOptions.maxPayload = max;
+    return max;
+  }
+  const own = wsOptions?.maxPayload;
+  if (typeof own === "number" && own !== WS_DEFAULT_MAX_PAYLOAD) return own > 0 ? own : Number.MAX_SAFE_INTEGER;
+  if (wsOptions !== undefined) wsOptions.maxPayload = DEFAULT_MAX_FRAME_BYTES;
+  return DEFAULT_MAX_FRAME_BYTES;
 }

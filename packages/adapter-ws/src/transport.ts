@@ -1,200 +1,511 @@
-import { SessionError, SessionInvalidError, type Port, type SessionManager, type Transport } from "psession";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  SessionChannelError,
+  type HeartbeatOptions,
+  type Role,
+  type Serializer,
+  type Transport,
+} from "psession";
 import { Heartbeat } from "./heartbeat.js";
-import { bytesOf, jsonSerializer, textOf } from "./serializer.js";
-import { CLOSED, OPEN, type HeartbeatOptions, type Serializer, type WebSocketLike } from "./types.js";
+import { bytesOf, jsonSerializer, sizeOf, textOf, utf8Length } from "./serializer.js";
+import { CLOSED, CONNECTING, OPEN, type WebSocketLike } from "./types.js";
 
 const STATES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
 
-/** A `ws` WebSocket (Node): EventEmitter API, ping/pong, terminate. */
+/* eslint-disable @typescript-eslint/no-explicit-any -- socket event signatures differ between ws and browsers */
+/** A `ws` WebSocket (Node): EventEmitter API, ping/pong, pause/resume, write callbacks. */
 interface NodeSocket extends WebSocketLike {
-  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-  off(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  send(data: any, callback?: (error?: Error) => void): void;
   ping(): void;
   terminate(): void;
+  pause?(): void;
+  resume?(): void;
 }
 
 /** A browser (WHATWG) WebSocket. */
 interface BrowserSocket extends WebSocketLike {
   binaryType: string;
-  addEventListener(type: string, listener: (event: any) => void): void; // eslint-disable-line @typescript-eslint/no-explicit-any
-  removeEventListener(type: string, listener: (event: any) => void): void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  addEventListener(type: string, listener: (event: any) => void): void;
+  removeEventListener(type: string, listener: (event: any) => void): void;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export interface SocketTransportOptions {
+  /** The role a port attached to this transport takes by default ("client" or "server"). */
+  role?: Role;
+  /** Frame codec (default JSON text frames). */
+  serializer?: Serializer;
+  /** Validated heartbeat settings (`heartbeatSettings()` from psession). `ws` sockets only. */
+  heartbeat?: Required<HeartbeatOptions>;
+  /** Largest frame accepted or sent (default 1 MiB). */
+  maxFrameBytes?: number;
+  /** Where channel errors go; `attach` sends them to the manager's "error" event with the port. */
+  report?: (error: Error) => void;
+}
+
+type MessageListener = (message: unknown) => void;
+type CloseListener = (reason?: unknown) => void;
+
+interface Queued {
+  data: string | Uint8Array;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 /**
- * One socket as a psession Transport. It only moves frames: encode/decode, report what cannot be
- * decoded, and tell the core when the connection is gone. Routing, sids, retries and timeouts are
- * the core's. Exactly one message and one close listener (the core's `attach`) are supported.
+ * One WebSocket as a psession Transport: encode/decode, report what cannot be decoded, tell the
+ * core when the connection is gone. Routing, sids, retries and timeouts are the core's.
+ *
+ * Its `error` and `close` listeners stay on the socket until the socket has closed, whatever
+ * psession does meanwhile (a port destroyed or moved to a newer connection): a late socket error
+ * is reported, never an uncaught exception. Message listeners and the heartbeat run only while
+ * someone listens (`onMessage`).
  */
 export class SocketTransport implements Transport<unknown> {
-  /** The port the core bound to this transport; set right after `attach()`. */
-  port: Port | undefined = undefined;
+  readonly role: Role | undefined;
+  /** The socket (also `socket`): `attach()` refuses a socket that is already attached. */
+  readonly channel: WebSocketLike;
+  /** Stops reading from the peer (`ws` sockets only). */
+  declare readonly pause?: () => void;
+  /** Reads from the peer again (`ws` sockets only). */
+  declare readonly resume?: () => void;
   private readonly node: boolean;
-  private onmessage: ((message: unknown) => void) | undefined = undefined;
-  private onclose: ((reason?: unknown) => void) | undefined = undefined;
-  private closed = false;
-  private installed = false;
-  private heartbeat: Heartbeat | undefined = undefined;
   private readonly serializer: Serializer;
+  private readonly maxFrameBytes: number;
+  private readonly heartbeatSettings: Required<HeartbeatOptions> | undefined;
+  private readonly report: (error: Error) => void;
+  private messageListeners: MessageListener[] = [];
+  private closeListeners: CloseListener[] = [];
+  private drainListeners: (() => void)[] = [];
+  private watching = false;
+  private reading = false;
+  private wasOpen: boolean;
+  /** Why the connection is gone, once it is. */
+  private lostReason: Error | undefined = undefined;
+  private heartbeat: Heartbeat | undefined = undefined;
+  /** Sends made while the socket was connecting, in order. */
+  private queue: Queued[] | undefined = undefined;
+  private backlogged = false;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
-  constructor(
-    private readonly manager: SessionManager,
-    readonly socket: WebSocketLike,
-    serializer: Serializer | undefined,
-    private readonly heartbeatOptions: HeartbeatOptions | undefined,
-    private readonly onTeardown?: () => void,
-  ) {
-    this.serializer = serializer ?? jsonSerializer;
+  constructor(socket: WebSocketLike, options: SocketTransportOptions = {}) {
+    this.channel = socket;
+    this.role = options.role;
     this.node = typeof (socket as Partial<NodeSocket>).on === "function";
-  }
-
-  send(message: unknown): void {
-    const socket = this.socket;
-    if (socket.readyState !== OPEN) {
-      throw new Error(`WebSocket is not open (readyState ${socket.readyState} ${STATES[socket.readyState] ?? "?"})`);
+    this.serializer = options.serializer ?? jsonSerializer;
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.heartbeatSettings = options.heartbeat;
+    this.report = options.report ?? ((error) => console.warn(`[@psession/ws] ${error.message}`));
+    this.wasOpen = socket.readyState === OPEN;
+    const s = socket as NodeSocket;
+    if (this.node && typeof s.pause === "function" && typeof s.resume === "function") {
+      const self = this as { pause?: () => void; resume?: () => void };
+      self.pause = () => s.pause!();
+      self.resume = () => s.resume!();
     }
-    socket.send(this.serializer.encode(message));
+    if (socket.readyState === CLOSED) this.lostReason = new SessionChannelError("CLOSED", "the WebSocket was already closed");
+    else this.watch();
   }
 
-  onMessage(listener: (message: unknown) => void): () => void {
-    if (this.onmessage !== undefined) throw new Error("@psession/ws: this transport already has a message listener");
-    this.onmessage = listener;
-    this.install();
-    return this.teardown;
+  /** The socket (same as `channel`). */
+  get socket(): WebSocketLike {
+    return this.channel;
   }
 
-  onClose(listener: (reason?: unknown) => void): () => void {
-    this.onclose = listener;
-    // A socket that is already closed will never say so: tell the core now.
-    if (this.socket.readyState === CLOSED) queueMicrotask(() => this.gone(new SessionError("WebSocket was already closed")));
-    return this.teardown;
+  /** True once the connection is closed or declared dead; sends throw from then on. */
+  get closed(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  /** Bytes queued toward the peer and not yet written (the socket's `bufferedAmount`). */
+  get bufferedAmount(): number {
+    return this.channel.bufferedAmount ?? 0;
+  }
+
+  /**
+   * Sends one message. Open: written at once. Connecting: the returned promise resolves once the
+   * socket opened and the frame was written, and rejects if it closes first. Closing or closed:
+   * throws a SessionChannelError (`NOT_OPEN`, `CLOSED`). Encoding failures and frames over
+   * `maxFrameBytes` throw.
+   */
+  send(message: unknown): void | Promise<void> {
+    if (this.lostReason === undefined) {
+      const state = this.channel.readyState;
+      if (state === OPEN && this.queue === undefined) {
+        this.write(this.encode(message));
+        return;
+      }
+      if (state === CONNECTING || (state === OPEN && this.queue !== undefined)) return this.later(this.encode(message));
+    }
+    throw this.notOpen();
+  }
+
+  onMessage(listener: MessageListener): () => void {
+    this.messageListeners = [...this.messageListeners, listener];
+    if (this.lostReason === undefined) this.startReading();
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.messageListeners = without(this.messageListeners, listener);
+      if (this.messageListeners.length === 0) this.stopReading();
+    };
+  }
+
+  onClose(listener: CloseListener): () => void {
+    const reason = this.lostReason;
+    if (reason !== undefined) {
+      // A socket that is already closed will never say so: tell the listener once attach() is done.
+      queueMicrotask(() => listener(reason));
+      return () => {};
+    }
+    this.closeListeners = [...this.closeListeners, listener];
+    return () => {
+      this.closeListeners = without(this.closeListeners, listener);
+    };
+  }
+
+  /** Calls `listener` when the bytes queued toward the peer have been written, after a backlog. */
+  onDrain(listener: () => void): () => void {
+    this.drainListeners = [...this.drainListeners, listener];
+    // Writes made before this had no completion callback: watch the backlog by polling.
+    if (this.bufferedAmount > 0) {
+      this.backlogged = true;
+      this.pollDrain();
+    }
+    return () => {
+      this.drainListeners = without(this.drainListeners, listener);
+    };
   }
 
   close(): void {
-    this.socket.close();
+    if (this.channel.readyState < 2) this.channel.close(1000);
   }
 
-  // ---- socket events -----------------------------------------------------------------------
+  /** @internal Removes every listener when attach() failed before anyone subscribed. */
+  abandon(): void {
+    if (this.messageListeners.length === 0 && this.closeListeners.length === 0) this.unwatch();
+  }
 
-  private install(): void {
-    if (this.installed) return;
-    this.installed = true;
-    if (this.node) {
-      const s = this.socket as NodeSocket;
-      s.on("message", this.nodeMessage);
-      s.on("close", this.nodeClose);
-      s.on("error", this.failed);
-      if (this.heartbeatOptions !== undefined && typeof s.ping === "function") {
-        this.heartbeat = new Heartbeat(s, this.heartbeatOptions, this.dead);
-        s.on("pong", this.heartbeat.pong);
+  // ---- sending ------------------------------------------------------------------------------
+
+  private encode(message: unknown): string | Uint8Array {
+    const data = this.serializer.encode(message);
+    const max = this.maxFrameBytes;
+    let bytes: number;
+    if (typeof data === "string") {
+      // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need measuring.
+      if (data.length * 3 <= max) return data;
+      bytes = utf8Length(data);
+    } else {
+      if (data === null || typeof data !== "object" || typeof (data as Uint8Array).byteLength !== "number") {
+        throw new TypeError(`the serializer returned ${data === null ? "null" : typeof data}, not a string or bytes`);
       }
-    } else {
-      const s = this.socket as BrowserSocket;
-      // Blobs would make every binary frame asynchronous.
-      if (s.binaryType === "blob") s.binaryType = "arraybuffer";
-      s.addEventListener("message", this.browserMessage);
-      s.addEventListener("close", this.browserClose);
-      s.addEventListener("error", this.failed);
+      bytes = data.byteLength;
+    }
+    if (bytes > max) throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${max}: not sent`);
+    return data;
+  }
+
+  private write(data: string | Uint8Array): void {
+    const socket = this.channel;
+    if (this.drainListeners.length === 0) {
+      socket.send(data);
+      return;
+    }
+    if (this.node) (socket as NodeSocket).send(data, this.written);
+    else socket.send(data);
+    if (!this.backlogged && this.bufferedAmount > 0) {
+      this.backlogged = true;
+      if (!this.node) this.pollDrain();
     }
   }
 
-  /** Removes every listener this transport put on the socket and stops the heartbeat. Idempotent. */
-  readonly teardown = (): void => {
-    this.onmessage = undefined;
-    this.onclose = undefined;
-    if (!this.installed) return;
-    this.installed = false;
-    this.heartbeat?.stop();
-    if (this.node) {
-      const s = this.socket as NodeSocket;
-      s.off("message", this.nodeMessage);
-      s.off("close", this.nodeClose);
-      s.off("error", this.failed);
-      if (this.heartbeat !== undefined) s.off("pong", this.heartbeat.pong);
-    } else {
-      const s = this.socket as BrowserSocket;
-      s.removeEventListener("message", this.browserMessage);
-      s.removeEventListener("close", this.browserClose);
-      s.removeEventListener("error", this.failed);
-    }
-    this.heartbeat = undefined;
-    this.onTeardown?.();
-  };
+  private later(data: string | Uint8Array): Promise<void> {
+    const queue = (this.queue ??= []);
+    return new Promise<void>((resolve, reject) => void queue.push({ data, resolve, reject }));
+  }
 
-  private readonly nodeMessage = (data: unknown, isBinary: boolean): void => {
-    let message: unknown;
-    try {
-      message = this.serializer.decode(isBinary ? bytesOf(data) : textOf(data));
-    } catch (error) {
-      this.undecodable(error, isBinary);
-      return;
+  private flushQueue(): void {
+    const queue = this.queue;
+    this.queue = undefined;
+    if (queue === undefined) return;
+    for (const item of queue) {
+      try {
+        this.write(item.data);
+        item.resolve();
+      } catch (error) {
+        item.reject(error);
+      }
     }
-    this.onmessage?.(message);
-  };
+  }
 
-  private readonly browserMessage = (event: { data: unknown }): void => {
-    const data = event.data;
-    const isBinary = typeof data !== "string";
-    let message: unknown;
-    try {
-      message = this.serializer.decode(isBinary ? bytesOf(data) : (data as string));
-    } catch (error) {
-      this.undecodable(error, isBinary);
-      return;
+  private rejectQueue(reason: Error): void {
+    const queue = this.queue;
+    this.queue = undefined;
+    if (queue === undefined) return;
+    const error = new SessionChannelError("CLOSED", `the WebSocket closed before it opened (${reason.message})`, {
+      cause: reason,
+    });
+    for (const item of queue) item.reject(error);
+  }
+
+  private notOpen(): SessionChannelError {
+    const state = this.channel.readyState;
+    const lost = this.lostReason;
+    if (lost !== undefined && state < 2) {
+      return new SessionChannelError("CLOSED", `the WebSocket connection is closed (${lost.message})`, { cause: lost });
     }
-    this.onmessage?.(message);
-  };
-
-  private undecodable(error: unknown, isBinary: boolean): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.manager.report(
-      new SessionInvalidError(
-        `${this.where()}${isBinary ? "binary" : "text"} frame dropped: the serializer could not decode it (${reason})`,
-        { cause: error },
-      ),
-      this.port,
+    return new SessionChannelError(
+      state === CLOSED ? "CLOSED" : "NOT_OPEN",
+      `WebSocket is not open (readyState ${state} ${STATES[state] ?? "?"})`,
     );
   }
 
+  private readonly written = (): void => {
+    if (this.backlogged && this.bufferedAmount === 0) this.drained();
+  };
+
+  private pollDrain(): void {
+    if (this.drainTimer !== undefined) return;
+    const check = (): void => {
+      this.drainTimer = undefined;
+      if (!this.backlogged || this.lostReason !== undefined) return;
+      if (this.bufferedAmount === 0) this.drained();
+      else this.drainTimer = setTimeout(check, 10);
+    };
+    this.drainTimer = setTimeout(check, 10);
+  }
+
+  private drained(): void {
+    this.backlogged = false;
+    for (const listener of this.drainListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.report(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  // ---- socket events ------------------------------------------------------------------------
+
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    if (this.node) {
+      const s = this.channel as NodeSocket;
+      s.on("close", this.nodeClose);
+      s.on("error", this.failed);
+      if (!this.wasOpen) s.on("open", this.opened);
+    } else {
+      const s = this.channel as BrowserSocket;
+      s.addEventListener("close", this.browserClose);
+      s.addEventListener("error", this.failed);
+      if (!this.wasOpen) s.addEventListener("open", this.opened);
+    }
+  }
+
+  private unwatch(): void {
+    this.stopReading();
+    if (!this.watching) return;
+    this.watching = false;
+    if (this.node) {
+      const s = this.channel as NodeSocket;
+      s.off("close", this.nodeClose);
+      s.off("error", this.failed);
+      s.off("open", this.opened);
+    } else {
+      const s = this.channel as BrowserSocket;
+      s.removeEventListener("close", this.browserClose);
+      s.removeEventListener("error", this.failed);
+      s.removeEventListener("open", this.opened);
+    }
+  }
+
+  private startReading(): void {
+    if (this.reading) return;
+    this.reading = true;
+    if (this.node) {
+      const s = this.channel as NodeSocket;
+      s.on("message", this.nodeMessage);
+      if (this.heartbeatSettings !== undefined && typeof s.ping === "function") {
+        this.heartbeat = new Heartbeat(this.heartbeatSettings, this.ping, this.dead);
+        s.on("pong", this.pong);
+      }
+    } else {
+      const s = this.channel as BrowserSocket;
+      // Blobs would make every binary frame asynchronous.
+      if (s.binaryType === "blob") s.binaryType = "arraybuffer";
+      s.addEventListener("message", this.browserMessage);
+    }
+  }
+
+  private stopReading(): void {
+    this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    if (!this.reading) return;
+    this.reading = false;
+    if (this.node) {
+      const s = this.channel as NodeSocket;
+      s.off("message", this.nodeMessage);
+      s.off("pong", this.pong);
+    } else {
+      (this.channel as BrowserSocket).removeEventListener("message", this.browserMessage);
+    }
+  }
+
+  private readonly nodeMessage = (data: unknown, isBinary: boolean): void => this.frame(data, isBinary);
+
+  private readonly browserMessage = (event: { data: unknown }): void => this.frame(event.data, typeof event.data !== "string");
+
+  /** One inbound frame. Nothing thrown here may reach the socket's emitter. */
+  private frame(data: unknown, isBinary: boolean): void {
+    try {
+      const heartbeat = this.heartbeat;
+      if (heartbeat !== undefined) heartbeat.alive = true;
+      if (this.lostReason !== undefined) return;
+      const max = this.maxFrameBytes;
+      if (typeof data === "string" ? data.length * 3 > max && utf8Length(data) > max : sizeOf(data) > max) {
+        this.oversize(typeof data === "string" ? utf8Length(data) : sizeOf(data));
+        return;
+      }
+      let message: unknown;
+      try {
+        message = this.serializer.decode(isBinary ? bytesOf(data) : textOf(data));
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.report(
+          new SessionChannelError(
+            "DECODE_FAILED",
+            `${isBinary ? "binary" : "text"} frame dropped: the serializer could not decode it (${reason})`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
+      const listeners = this.messageListeners;
+      if (listeners.length === 1) listeners[0]!(message);
+      else for (let i = 0; i < listeners.length; i++) listeners[i]!(message);
+    } catch (error) {
+      this.crashed(error);
+    }
+  }
+
+  private readonly pong = (): void => {
+    if (this.heartbeat !== undefined) this.heartbeat.alive = true;
+  };
+
+  private readonly opened = (): void => {
+    this.wasOpen = true;
+    try {
+      this.flushQueue();
+    } catch (error) {
+      this.crashed(error);
+    }
+  };
+
   private readonly nodeClose = (code: number, reason: unknown): void => {
-    this.gone(closeError(code, reason === undefined ? "" : textOf(reason)));
+    this.unwatch();
+    this.lost(closeError(code, reason === undefined ? "" : textOf(reason)));
   };
 
   private readonly browserClose = (event: { code: number; reason: string }): void => {
-    this.gone(closeError(event.code, event.reason));
+    this.unwatch();
+    this.lost(closeError(event.code, event.reason));
   };
 
-  /** A socket error (a protocol violation, a frame over maxPayload, a failed connect): report, then fail fast. */
+  /** A socket error (a failed connect, a protocol violation, a frame over maxPayload): report, then fail fast. */
   private readonly failed = (event: unknown): void => {
-    const cause = event instanceof Error ? event : (event as { error?: unknown } | undefined)?.error;
-    const detail = cause instanceof Error ? `: ${cause.message}` : "";
-    const error = new SessionError(`${this.where()}WebSocket error${detail}`, { cause: cause ?? event });
-    this.manager.report(error, this.port);
-    // ws and browsers follow an error with a close, but ws may first wait for the peer's close frame.
-    this.gone(error);
+    try {
+      const cause = event instanceof Error ? event : (event as { error?: unknown } | undefined)?.error;
+      const detail = cause instanceof Error ? `: ${cause.message}` : "";
+      const wsCode = (cause as { code?: unknown } | undefined)?.code;
+      const code = wsCode === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "FRAME_TOO_LARGE" : this.wasOpen ? "CLOSED" : "NOT_OPEN";
+      const error = new SessionChannelError(code, `WebSocket error${detail}`, { cause: cause ?? event });
+      this.report(error);
+      // ws and browsers follow an error with a close, but ws may first wait for the peer's close frame.
+      this.lost(error);
+    } catch {
+      // Reporting never throws; and nothing may escape a socket listener.
+    }
   };
 
-  private readonly dead = (timeout: number): void => {
-    const error = new SessionError(`${this.where()}heartbeat: no pong within ${timeout} ms, connection terminated`);
-    this.manager.report(error, this.port);
-    this.gone(error);
-    (this.socket as NodeSocket).terminate();
+  private readonly ping = (): boolean => {
+    const socket = this.channel as NodeSocket;
+    if (socket.readyState !== OPEN) return false;
+    try {
+      socket.ping();
+    } catch {
+      // The socket is going away; its close event ends the heartbeat.
+    }
+    return true;
   };
 
-  /** The connection is gone: the core aborts or parks the port's sessions, then detaches us. */
-  private gone(reason: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    const listener = this.onclose;
-    this.heartbeat?.stop();
-    if (listener !== undefined) listener(reason);
-    this.teardown();
+  private readonly dead = (): void => {
+    const { interval, timeout } = this.heartbeatSettings!;
+    const error = new SessionChannelError(
+      "HEARTBEAT_TIMEOUT",
+      `heartbeat: no pong within ${timeout} ms of a ping (sent after ${interval} ms of silence): connection terminated`,
+    );
+    this.report(error);
+    this.lost(error);
+    (this.channel as NodeSocket).terminate();
+  };
+
+  private oversize(bytes: number): void {
+    const error = new SessionChannelError(
+      "FRAME_TOO_LARGE",
+      `a ${bytes}-byte frame is over maxFrameBytes ${this.maxFrameBytes}: connection closed`,
+    );
+    this.report(error);
+    this.lost(error);
+    this.channel.close(1009, "message too big");
   }
 
-  private where(): string {
-    return this.port === undefined ? "" : `port "${this.port.name}": `;
+  /** Something threw inside a socket listener: report it and close this connection only. */
+  private crashed(error: unknown): void {
+    try {
+      const reason = error instanceof Error ? error.message : String(error);
+      const failure = new SessionChannelError("CLOSED", `a socket listener failed (${reason}): connection closed`, {
+        cause: error,
+      });
+      this.report(failure);
+      this.lost(failure);
+      if (this.node) (this.channel as NodeSocket).terminate();
+      else this.channel.close(1011);
+    } catch {
+      // nothing may escape a socket listener
+    }
+  }
+
+  /** The connection is gone: close listeners run (the core aborts or parks the port's sessions). */
+  private lost(reason: Error): void {
+    if (this.lostReason !== undefined) return;
+    this.lostReason = reason;
+    this.stopReading();
+    this.rejectQueue(reason);
+    this.messageListeners = [];
+    this.drainListeners = [];
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const listener of listeners) {
+      try {
+        listener(reason);
+      } catch (error) {
+        this.report(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
   }
 }
 
-function closeError(code: number, reason: string): SessionError {
-  return new SessionError(`WebSocket closed (code ${code}${reason ? `, "${reason}"` : ""})`);
+function closeError(code: number, reason: string): SessionChannelError {
+  return new SessionChannelError("CLOSED", `WebSocket closed (code ${code}${reason ? `, "${reason}"` : ""})`);
+}
+
+function without<T>(list: T[], item: T): T[] {
+  const i = list.indexOf(item);
+  return i === -1 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
 }

@@ -1,4 +1,5 @@
-import type { AttachOptions as CoreAttachOptions } from "psession";
+import type { ChannelOptions, ConnectionPortsOptions } from "psession";
+import type { SocketTransport } from "./transport.js";
 
 /** `WebSocket.readyState` values (the same in browsers and `ws`). */
 export const CONNECTING = 0;
@@ -9,10 +10,11 @@ export const CLOSED = 3;
 /**
  * What the adapter needs of a socket: a browser `WebSocket` or a `ws` client/server `WebSocket`.
  * At runtime a socket with `on()` is driven through the `ws` API (no event objects per message,
- * ping/pong heartbeats), anything else through `addEventListener`.
+ * ping/pong heartbeats, pause/resume), anything else through `addEventListener`.
  */
 export interface WebSocketLike {
   readonly readyState: number;
+  readonly bufferedAmount?: number;
   send(data: any): void; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(code?: number, reason?: string): void;
 }
@@ -32,37 +34,14 @@ export interface UpgradeRequestLike {
 }
 
 /**
- * Turns messages into frames and back. `decode` gets text frames as a string and binary frames as
- * a Uint8Array; anything it throws is reported on the manager's "error" event and the frame is
- * dropped. Default: JSON over text frames.
+ * Options of `attach(manager, socket)`: the core's port options (`port`, `role` — default
+ * "client" —, `reconnect`, `sessionTimeout`, …) plus `serializer`, `heartbeat` and `maxFrameBytes`,
+ * the same names and meanings as in every adapter.
  */
-export interface Serializer {
-  encode(message: unknown): string | Uint8Array | ArrayBuffer;
-  decode(data: string | Uint8Array): unknown;
-}
+export type ClientAttachOptions = ChannelOptions;
 
-export interface HeartbeatOptions {
-  /** Milliseconds between pings (after the previous pong). */
-  interval: number;
-  /** Milliseconds to wait for the pong; a peer that misses it is terminated. Default: `interval`. */
-  timeout?: number;
-}
-
-export interface SocketOptions {
-  /** Frame codec (default JSON text frames). */
-  serializer?: Serializer;
-  /**
-   * Ping/pong liveness check (`ws` sockets only; browsers cannot send pings but answer them). A
-   * peer that stops answering is terminated and its pending sessions abort.
-   */
-  heartbeat?: HeartbeatOptions;
-}
-
-/** Options of `attach(manager, socket)`: the core port options plus the socket's. Role defaults to "client". */
-export interface ClientAttachOptions extends CoreAttachOptions, SocketOptions {}
-
-/** Options of `attach(manager, server)`: every connection's port gets these. Role defaults to "server". */
-export interface ServerAttachOptions<S = any> extends Omit<CoreAttachOptions, "port">, SocketOptions { // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** Names the port of a new connection (default `remoteAddress:remotePort`). */
-  portName?: (socket: S, request: UpgradeRequestLike) => string;
-}
+/**
+ * Options of `attach(manager, server)`: every connection's port gets them (role default "server").
+ * `portName(socket, request)` names each connection's port (default `remoteAddress:remotePort`).
+ */
+export type ServerAttachOptions<S = any> = ConnectionPortsOptions<S, UpgradeRequestLike, SocketTransport>; // eslint-disable-line @typescript-eslint/no-explicit-any

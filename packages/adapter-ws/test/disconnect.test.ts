@@ -1,7 +1,7 @@
 // A connection that closes or errors fails its sessions at once (SessionAbortError), never by timeout;
-// sending on a socket that is not open fails at once.
-import { attach, whenOpen } from "@psession/ws";
-import { SessionAbortError, SessionSendError } from "psession";
+// a send while the socket connects waits for it; a send on a closing or closed socket fails at once.
+import { attach, SocketTransport, whenOpen } from "@psession/ws";
+import { SessionAbortError, SessionChannelError } from "psession";
 import type { WebSocket } from "ws";
 import { afterEach, expect, test } from "vitest";
 import { manager, openSocket, socket, startServer, tcpOf, teardown, until } from "./helpers.js";
@@ -95,26 +95,53 @@ test("a socket error (protocol violation) is reported with the port and aborts a
   const error = await pending;
   expect(error).toBeInstanceOf(SessionAbortError);
   await until(() => server.errors.length > 0);
-  expect(server.errors[0]!.message).toMatch(/WebSocket error: .*MASK/i);
-  expect(server.errors[0]!.message).toContain(port.name);
+  expect(server.errors[0]!.message).toMatch(/^WebSocket error: .*MASK/i);
+  expect((server.errors[0] as SessionChannelError).code).toBe("CLOSED");
+  expect(server.errorPorts[0]).toBe(port);
 });
 
-test("sending on a socket that is not open fails at once with a clear SessionSendError", async () => {
-  const { url } = await startServer();
+test("a send while the socket connects waits for the open; on a closing or closed socket it fails at once", async () => {
+  const { wss, url } = await startServer();
+  const server = manager();
+  attach(server, wss);
+  server.handle((m) => ({ echo: m.x }));
   const client = manager({ sessionTimeout: 60_000 });
   const ws = socket(url);
   const port = attach(client, ws);
-  const t = Date.now();
-  const early = await port.request({ x: 1 }).catch((e: unknown) => e);
-  expect(early).toBeInstanceOf(SessionSendError);
-  expect((early as Error).message).toMatch(/port "default" could not send: WebSocket is not open \(readyState 0 CONNECTING\)/);
-  await whenOpen(ws);
+  expect(ws.readyState).toBe(ws.CONNECTING);
+  // Sent at once, before the socket opened: they wait for it, in order, and complete.
+  const early = await Promise.all([port.request({ x: 1 }), port.request({ x: 2 })]);
+  expect(early.map((r) => r.echo)).toEqual([1, 2]);
   ws.close();
-  const closing = await port.request({ x: 2 }).catch((e: unknown) => e);
-  expect(closing).toBeInstanceOf(SessionSendError);
-  expect((closing as Error).message).toMatch(/readyState 2 CLOSING/);
+  const t = Date.now();
+  const closing = await port.request({ x: 3 }).catch((e: unknown) => e);
+  expect(closing).toBeInstanceOf(SessionChannelError);
+  expect((closing as SessionChannelError).code).toBe("NOT_OPEN");
+  expect((closing as Error).message).toMatch(/WebSocket is not open \(readyState 2 CLOSING\)/);
   expect(Date.now() - t).toBeLessThan(1000);
   expect(client.size).toBe(0);
+  expect(client.errors).toEqual([]);
+});
+
+test("a send waiting for a socket that never opens rejects with SessionChannelError CLOSED; a port's send fails at once", async () => {
+  const { wss, url } = await startServer();
+  await new Promise((resolve) => wss.close(resolve)); // nobody listens there any more
+  const reported: Error[] = [];
+  const transport = new SocketTransport(socket(url), { report: (e) => void reported.push(e) });
+  const pending = transport.send({ x: 1 });
+  expect(pending).toBeInstanceOf(Promise);
+  const failure = await (pending as Promise<void>).catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(SessionChannelError);
+  expect((failure as SessionChannelError).code).toBe("CLOSED");
+  expect((failure as Error).message).toMatch(/closed before it opened .*ECONNREFUSED/);
+  expect(reported.map((e) => (e as SessionChannelError).code)).toEqual(["NOT_OPEN"]);
+
+  const client = manager({ sessionTimeout: 60_000 });
+  const port = attach(client, socket(url), { port: "nowhere" });
+  const t = Date.now();
+  const aborted = await port.request({ x: 1 }).catch((e: unknown) => e);
+  expect(Date.now() - t).toBeLessThan(2000);
+  expect(aborted).toBeInstanceOf(SessionAbortError);
 });
 
 test("attaching a socket that is already closed detaches the port at once", async () => {
@@ -135,6 +162,8 @@ test("a client socket that cannot connect reports the error with its port and de
   const ws = socket(url);
   const port = attach(client, ws, { port: "gone" });
   await until(() => client.errors.length > 0);
-  expect(client.errors[0]!.message).toMatch(/port "gone": WebSocket error: .*ECONNREFUSED/);
+  expect(client.errors[0]!.message).toMatch(/^WebSocket error: .*ECONNREFUSED/);
+  expect((client.errors[0] as SessionChannelError).code).toBe("NOT_OPEN");
+  expect(client.errorPorts[0]).toBe(port);
   await until(() => port.destroyed);
 });

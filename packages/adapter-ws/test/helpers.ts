@@ -1,7 +1,7 @@
 // Real servers and sockets on 127.0.0.1 port 0, and a registry that tears all of them down.
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { SessionManager, type SessionManagerOptions } from "psession";
+import { SessionManager, type Port, type SessionManagerOptions } from "psession";
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from "ws";
 import { whenOpen } from "@psession/ws";
 
@@ -60,11 +60,17 @@ export async function openSocket(url: string, options: ClientOptions = {}): Prom
   return ws;
 }
 
-/** A manager whose errors are collected instead of logged; cleared after the test. */
-export function manager(options: SessionManagerOptions = {}): SessionManager & { errors: Error[] } {
-  const m = new SessionManager({ sessionTimeout: 5000, ...options }) as SessionManager & { errors: Error[] };
+export type TestManager = SessionManager & { errors: Error[]; errorPorts: (Port | undefined)[] };
+
+/** A manager whose errors (and the ports they came with) are collected instead of logged; cleared after the test. */
+export function manager(options: SessionManagerOptions = {}): TestManager {
+  const m = new SessionManager({ sessionTimeout: 5000, ...options }) as TestManager;
   m.errors = [];
-  m.on("error", (error) => void m.errors.push(error));
+  m.errorPorts = [];
+  m.on("error", (error, port) => {
+    m.errors.push(error);
+    m.errorPorts.push(port);
+  });
   defer(() => m.clear());
   return m;
 }

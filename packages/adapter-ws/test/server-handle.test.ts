@@ -33,17 +33,25 @@ test("close() detaches the server and every connection: ports destroyed, listene
   expect(wss.listenerCount("connection")).toBe(before);
   expect(serverSocket.readyState).toBe(serverSocket.OPEN);
 
-  // New connections get no port any more, and the detached socket has exactly the listeners of a
-  // connection psession never saw (ws's own).
+  // New connections get no port any more. The detached socket no longer reads for psession; only
+  // our "error" and "close" listeners stay, until it closes, so that a late error is reported
+  // instead of thrown (issue 15 item 1).
   const plain = nextConnection();
   await openSocket(url);
   const untouched = await plain;
   await new Promise((r) => setTimeout(r, 20));
   expect(server.ports.size).toBe(1); // only "default"
+  for (const event of ["message", "pong"]) expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event));
+  expect(serverSocket.listenerCount("message")).toBe(0);
+  for (const event of ["close", "error"]) expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event) + 1);
+  const closed = new Promise((resolve) => serverSocket.once("close", resolve));
+  ws.close();
+  await closed;
+  await new Promise((r) => setTimeout(r, 0));
+  // Closed: exactly the listeners of a connection psession never saw (ws's own).
   for (const event of ["message", "close", "error", "pong"]) {
     expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event));
   }
-  expect(serverSocket.listenerCount("message")).toBe(0);
   clientPort.destroy();
 });
 

@@ -4,6 +4,17 @@ export { Port } from "./port.js";
 export { attach } from "./attach.js";
 export type { AttachOptions } from "./attach.js";
 export type { Transport } from "./transport.js";
+export { DEFAULT_MAX_FRAME_BYTES } from "./serializer.js";
+export type { Serializer } from "./serializer.js";
+export { attachConnections, describeConnectionPorts, heartbeatSettings, maxFrameBytesSetting } from "./connections.js";
+export type {
+  ChannelOptions,
+  ConnectionPorts,
+  ConnectionPortsOptions,
+  ConnectionSource,
+  EndReason,
+  HeartbeatOptions,
+} from "./connections.js";
 export { createMemoryTransportPair } from "./memory.js";
 export type { MemoryTransport, MemoryPairOptions } from "./memory.js";
 export {
