@@ -1,10 +1,14 @@
 import { now } from "./clock.js";
 
 // One timer for every pending send of a manager. Nodes (sessions) sit in intrusive
-// doubly-linked lists, one list per distinct delay, so each list is sorted by
-// deadline for free: insert and remove are O(1) and allocate nothing.
-// The single platform timer is armed for the earliest head and is not cleared when
-// a head is removed (a reply came): it fires, finds nothing due and re-arms. That keeps
+// doubly-linked lists, one list ("bucket") per distinct delay, so each list is sorted by
+// deadline for free: with equal delays, insert and remove are O(1) and allocate nothing.
+// Non-empty buckets sit in a binary min-heap keyed by their head's deadline, so distinct
+// delays cost O(log buckets) per send instead of a scan of every bucket per firing.
+// The heap is updated lazily: removing a head (a reply came) leaves the bucket's key as a
+// lower bound; firing pops it, runs what is due and pushes it back with its real head.
+// Likewise the single platform timer is armed for the earliest key and is not cleared when
+// a head is removed: it fires, finds nothing due and re-arms. That keeps
 // setTimeout/clearTimeout off the per-request path.
 
 export interface TimerNode {
@@ -16,8 +20,13 @@ export interface TimerNode {
 }
 
 class Bucket {
+  // `delay` is whole milliseconds, at least 1 (see bucketFor).
   head: TimerNode | null = null;
   tail: TimerNode | null = null;
+  /** Heap key: at most the head's deadline (lazy), valid while `queued`. */
+  key = 0;
+  /** In the heap, or being fired (pushed back by `fire` itself): never in the heap twice. */
+  queued = false;
   constructor(readonly delay: number) {}
 }
 
@@ -26,12 +35,15 @@ const MAX_DELAY = 0x7fffffff;
 type PlatformTimer = ReturnType<typeof setTimeout> & { ref?(): unknown; unref?(): unknown };
 
 export class TimerQueue {
-  private readonly buckets: Bucket[] = [];
   private readonly byDelay = new Map<number, Bucket>();
+  private readonly heap: Bucket[] = [];
   private last: Bucket | null = null;
   private timer: PlatformTimer | undefined = undefined;
   private armedFor = Infinity;
+  private firing = false;
   private count = 0;
+  /** Non-empty buckets; the heap may hold up to about twice as many before `fire` compacts it. */
+  private live = 0;
   // The clock is read once per synchronous burst: 256 sends in one loop share one reading,
   // which a microtask then invalidates.
   private clock = -1;
@@ -51,17 +63,22 @@ export class TimerQueue {
       t = this.clock = Math.floor(now());
       queueMicrotask(this.invalidate);
     }
-    const deadline = t + delay;
+    const deadline = t + bucket.delay;
     node._deadline = deadline;
     node._bucket = bucket;
     node._tnext = null;
     node._tprev = bucket.tail;
     if (bucket.tail) bucket.tail._tnext = node;
-    else bucket.head = node;
+    else {
+      bucket.head = node;
+      this.live++;
+    }
     bucket.tail = node;
+    // An empty bucket may still be in the heap with an older, smaller key: a valid lower bound.
+    if (!bucket.queued) this.push(bucket, deadline);
     // A pending timer keeps Node alive exactly while something is pending.
     if (++this.count === 1 && this.timer !== undefined) this.timer.ref?.();
-    if (deadline < this.armedFor) this.arm(deadline);
+    if (deadline < this.armedFor && !this.firing) this.arm(deadline);
   }
 
   remove(node: TimerNode): void {
@@ -69,7 +86,7 @@ export class TimerQueue {
     if (bucket === null) return;
     const { _tprev: prev, _tnext: next } = node;
     if (prev) prev._tnext = next;
-    else bucket.head = next;
+    else if ((bucket.head = next) === null) this.live--;
     if (next) next._tprev = prev;
     else bucket.tail = prev;
     node._tprev = node._tnext = null;
@@ -77,19 +94,33 @@ export class TimerQueue {
     if (--this.count === 0 && this.timer !== undefined) this.timer.unref?.();
   }
 
-  /** Stops the platform timer (used by tests and `SessionManager.clear()` when idle). */
+  /**
+   * Stops the platform timer and drops the empty buckets when nothing is queued (used by tests
+   * and `SessionManager.clear()`). Queued nodes are never lost: with some left, the timer stays
+   * armed for them, and a later `add()` arms it again.
+   */
   stop(): void {
+    if (this.count > 0) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Infinity;
+    for (const bucket of this.heap) bucket.queued = false;
+    this.heap.length = 0;
+    this.byDelay.clear();
+    this.last = null;
+    this.live = 0;
   }
 
   private bucketFor(delay: number): Bucket {
-    let b = this.byDelay.get(delay);
+    // Whole milliseconds, at least 1 (also for NaN): fractional delays share a bucket, and a
+    // node added while firing is never due in the same firing, so a handler that re-adds
+    // itself cannot loop.
+    const whole = Math.ceil(delay);
+    const d = whole >= 1 ? whole : 1;
+    let b = this.byDelay.get(d);
     if (b === undefined) {
-      b = new Bucket(delay);
-      this.byDelay.set(delay, b);
-      this.buckets.push(b);
+      b = new Bucket(d);
+      this.byDelay.set(d, b);
     }
     return (this.last = b);
   }
@@ -106,29 +137,98 @@ export class TimerQueue {
   private readonly fire = (): void => {
     this.timer = undefined;
     this.armedFor = Infinity;
+    this.firing = true;
     const t = now();
-    let next = Infinity;
-    // Callers with ad-hoc delays create many buckets: drop the empty ones as we go.
-    const prune = this.buckets.length > 8;
-    for (let i = 0; i < this.buckets.length; i++) {
-      const bucket = this.buckets[i]!;
-      let node = bucket.head;
-      while (node !== null && node._deadline <= t) {
-        this.remove(node);
-        try {
-          node._onTimer();
-        } catch {
-          // _onTimer reports its own failures; one bad node must not stall the others.
+    const heap = this.heap;
+    try {
+      while (heap.length > 0 && heap[0]!.key <= t) {
+        const bucket = this.pop();
+        // Run this bucket's due nodes up to the next bucket's key, so nodes fire in deadline order.
+        const limit = heap.length > 0 && heap[0]!.key < t ? heap[0]!.key : t;
+        let node = bucket.head;
+        while (node !== null && node._deadline <= limit) {
+          this.remove(node);
+          try {
+            node._onTimer();
+          } catch {
+            // _onTimer reports its own failures; one bad node must not stall the others.
+          }
+          node = bucket.head;
         }
-        node = bucket.head;
+        if (node !== null) this.push(bucket, node._deadline);
+        else this.drop(bucket);
       }
-      if (node !== null && node._deadline < next) next = node._deadline;
-      else if (node === null && prune && bucket !== this.last) {
-        this.byDelay.delete(bucket.delay);
-        this.buckets.splice(i--, 1);
+    } finally {
+      this.firing = false;
+      // Replies leave empty buckets behind with stale keys, each of which would cost a wake-up:
+      // drop them once they outnumber the live ones (amortised O(1) per add).
+      if (heap.length > 2 * this.live + 16 || (this.live === 0 && heap.length > 0)) this.compact();
+      if (heap.length > 0) this.arm(heap[0]!.key);
+    }
+  };
+
+  /** Keeps only non-empty buckets, keyed by their real head, and rebuilds the heap in O(n). */
+  private compact(): void {
+    const heap = this.heap;
+    let n = 0;
+    for (let i = 0; i < heap.length; i++) {
+      const bucket = heap[i]!;
+      if (bucket.head !== null) {
+        bucket.key = bucket.head._deadline;
+        heap[n++] = bucket;
+      } else {
+        this.drop(bucket);
       }
     }
-    // Handlers may have added nodes (retries) and armed the timer already.
-    if (next < this.armedFor) this.arm(next);
-  };
+    heap.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, heap[i]!);
+  }
+
+  /** An empty bucket leaves the map, except the one `add` reaches without a lookup. */
+  private drop(bucket: Bucket): void {
+    bucket.queued = false;
+    if (bucket !== this.last && this.byDelay.get(bucket.delay) === bucket) this.byDelay.delete(bucket.delay);
+  }
+
+  private push(bucket: Bucket, key: number): void {
+    bucket.key = key;
+    bucket.queued = true;
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(bucket);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent]!;
+      if (p.key <= key) break;
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = bucket;
+  }
+
+  /** Removes the top bucket; it stays `queued` (owned by `fire`) until pushed back or dropped. */
+  private pop(): Bucket {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const end = heap.pop()!;
+    if (heap.length > 0) this.siftDown(0, end);
+    return top;
+  }
+
+  /** Places `bucket` at slot `i` or below, moving smaller children up. */
+  private siftDown(i: number, bucket: Bucket): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const key = bucket.key;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap[child + 1]!.key < heap[child]!.key) child++;
+      const c = heap[child]!;
+      if (c.key >= key) break;
+      heap[i] = c;
+      i = child;
+    }
+    heap[i] = bucket;
+  }
 }
