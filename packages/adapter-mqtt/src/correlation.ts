@@ -1,0 +1,40 @@
+// MQTT 5 correlationData: "<tag>.<sid>" in ASCII, where the tag is random per attach(). It lets a
+// plain MQTT 5 responder, which echoes correlationData but knows nothing of sids, answer a
+// session; and it tells our own correlations from anyone else's.
+
+const DOT = 46;
+
+/** A random tag of 8 base-36 characters. */
+export function newTag(): string {
+  let tag = "";
+  while (tag.length < 8) tag += Math.floor(Math.random() * 36).toString(36);
+  return tag;
+}
+
+export class Correlation {
+  private readonly prefix: Uint8Array;
+
+  constructor(readonly tag: string) {
+    this.prefix = Buffer.from(`${tag}.`, "latin1");
+  }
+
+  encode(sid: number): Buffer {
+    return Buffer.from(`${this.tag}.${sid}`, "latin1");
+  }
+
+  /** The sid in one of our correlations; undefined for anything else (another requester's, garbage). */
+  decode(data: unknown): number | undefined {
+    if (!(data instanceof Uint8Array)) return undefined;
+    const prefix = this.prefix;
+    const n = prefix.length;
+    if (data.length <= n || data.length > n + 10 || data[n - 1] !== DOT) return undefined;
+    for (let i = 0; i < n; i++) if (data[i] !== prefix[i]) return undefined;
+    let sid = 0;
+    for (let i = n; i < data.length; i++) {
+      const digit = data[i]! - 48;
+      if (digit < 0 || digit > 9) return undefined;
+      sid = sid * 10 + digit;
+    }
+    return sid;
+  }
+}

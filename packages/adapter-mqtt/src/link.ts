@@ -1,0 +1,498 @@
+import {
+  attach as attachTransport,
+  SessionAbortError,
+  SessionChannelError,
+  SessionError,
+  SessionInvalidError,
+  type Port,
+  type Role,
+  type Session,
+  type SessionManager,
+} from "psession";
+import { setNoDelay, type InboundPacket, type MqttClientLike, type PublishProperties } from "./client.js";
+import { Correlation, newTag } from "./correlation.js";
+import { DEFAULT_MAX_PAYLOAD, DEFAULT_WINDOW, type MqttAttachOptions } from "./options.js";
+import { Outbox, type Outgoing } from "./outbox.js";
+import { PortTransport, type PortLink } from "./port-transport.js";
+import { jsonSerializer, type Serializer } from "./serializer.js";
+import { ONLINE, OFFLINE, parseStatus } from "./status.js";
+import { isTopicLevel, TopicTemplate } from "./topic-template.js";
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+type Message = Record<string, unknown>;
+
+/** One channel object per (client, publish topic), so attaching the same device twice is caught by the core. */
+const channels = new WeakMap<object, Map<string, object>>();
+function channelOf(client: object, topic: string): object {
+  let byTopic = channels.get(client);
+  if (byTopic === undefined) channels.set(client, (byTopic = new Map()));
+  let channel = byTopic.get(topic);
+  if (channel === undefined) byTopic.set(topic, (channel = { client, topic }));
+  return channel;
+}
+
+/** The option names that are ours; the rest are the core's port options. */
+const OWN_OPTIONS = ["publish", "subscribe", "status", "qos", "inbox", "window", "maxPayload", "serializer", "port", "noDelay", "role"];
+
+/**
+ * Everything one `attach(manager, client, options)` made: the subscriptions, the client listeners,
+ * one PortTransport per port, the in-flight window. Protocol logic stays in the core; this moves
+ * messages between topics and ports.
+ */
+export class MqttLink implements PortLink {
+  readonly ports = new Map<string, PortTransport>();
+  /** Devices whose status topic last said "offline". */
+  readonly offline = new Set<string>();
+  readonly role: Role;
+  private readonly pub: TopicTemplate;
+  private readonly sub: TopicTemplate;
+  private readonly inbox: TopicTemplate | undefined;
+  private readonly status: TopicTemplate | undefined;
+  private readonly templated: boolean;
+  private readonly fixedName: string;
+  private readonly qos: 0 | 1 | 2;
+  private readonly v5: boolean;
+  private readonly maxPayload: number;
+  private readonly serializer: Serializer;
+  private readonly noDelay: boolean;
+  private readonly sidName: string;
+  /** Parity of the sids this side allocates (role "client": odd). */
+  private readonly ownParity: number;
+  private readonly correlation: Correlation;
+  private readonly portOptions: Record<string, unknown>;
+  private readonly outbox: Outbox;
+  private subscribedOnce = false;
+  private generation = 0;
+  private closed = false;
+  private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private offResolver: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly manager: SessionManager,
+    readonly client: MqttClientLike,
+    options: MqttAttachOptions,
+  ) {
+    if (client === null || typeof client !== "object" || typeof client.publish !== "function" || typeof client.subscribe !== "function") {
+      throw new TypeError("@psession/mqtt: attach() takes an MQTT.js client (mqtt.connect(...))");
+    }
+    this.pub = new TopicTemplate(options.publish, "publish");
+    this.sub = new TopicTemplate(options.subscribe, "subscribe");
+    this.status = options.status === undefined ? undefined : new TopicTemplate(options.status, "status");
+    this.templated = this.pub.templated;
+    for (const t of [this.sub, this.status]) {
+      if (t !== undefined && t.templated !== this.templated) {
+        throw new TypeError("@psession/mqtt: publish, subscribe and status must all have {port} (a controller) or none (a device)");
+      }
+    }
+    if (this.pub.share !== "") throw new TypeError("@psession/mqtt: publish cannot be a $share/ topic");
+    if (this.status?.share) throw new TypeError("@psession/mqtt: status cannot be a $share/ topic");
+    if (this.pub.topic === this.sub.topic) {
+      throw new TypeError("@psession/mqtt: publish and subscribe must differ, or this side would read its own messages");
+    }
+    this.v5 = client.options?.protocolVersion === 5;
+    this.correlation = new Correlation(newTag());
+    const inbox = options.inbox ?? (this.sub.share !== "" ? `${this.sub.topic}/${this.correlation.tag}` : undefined);
+    this.inbox = inbox === undefined ? undefined : new TopicTemplate(inbox, "inbox");
+    if (this.inbox !== undefined && (this.inbox.share !== "" || this.inbox.templated !== this.templated)) {
+      throw new TypeError("@psession/mqtt: inbox must be a plain topic, with {port} exactly when publish has it");
+    }
+    this.fixedName = options.port ?? "default";
+    if (!this.templated && typeof this.fixedName !== "string") throw new TypeError("@psession/mqtt: port must be a string");
+    this.qos = options.qos ?? 1;
+    if (this.qos !== 0 && this.qos !== 1 && this.qos !== 2) throw new RangeError("@psession/mqtt: qos must be 0, 1 or 2");
+    const window = options.window ?? DEFAULT_WINDOW;
+    if (!(window >= 1)) throw new RangeError("@psession/mqtt: window must be at least 1 (Infinity for none)");
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.serializer = options.serializer ?? jsonSerializer;
+    this.noDelay = options.noDelay !== false;
+    this.role = options.role ?? (this.templated ? "client" : "server");
+    this.ownParity = this.role === "client" ? 1 : 0;
+    this.sidName = manager.sessionIdName;
+    const portOptions: Record<string, unknown> = { ...options };
+    for (const key of OWN_OPTIONS) delete portOptions[key];
+    this.portOptions = portOptions;
+    this.outbox = new Outbox(window, this.publishQueued);
+
+    client.on("message", this.onMessage);
+    client.on("connect", this.onConnect);
+    client.on("close", this.onDisconnect);
+    client.on("error", this.onClientError);
+    manager.on("session:end", this.onSessionEnd);
+    if (this.v5) manager.on("session:create", this.onSessionCreate);
+    this.installResolver();
+    if (!this.templated) this.ensurePort(this.fixedName);
+    if (client.connected) this.onConnect(undefined);
+  }
+
+  // ---- ports -------------------------------------------------------------------------------
+
+  /** The port for `name`, made (and attached) on first use. Throws for a name the templates cannot carry. */
+  ensurePort(name: string): Port {
+    const existing = this.ports.get(name);
+    if (existing?.port !== undefined) return existing.port;
+    if (this.closed) throw new SessionChannelError("CLOSED", "@psession/mqtt: this attachment was closed");
+    if (this.templated ? !isTopicLevel(name) : name !== this.fixedName) {
+      throw new SessionInvalidError(
+        this.templated
+          ? `@psession/mqtt: port name ${JSON.stringify(name)} is not one topic level (no "/", "+", "#", not empty, not starting with "$")`
+          : `@psession/mqtt: this device attachment has the one port "${this.fixedName}"`,
+      );
+    }
+    const taken = this.manager.ports.get(name);
+    if (taken !== undefined && taken.attached) {
+      throw new SessionInvalidError(`@psession/mqtt: port "${name}" is already attached to another transport`);
+    }
+    const topic = this.pub.fill(name);
+    const reply = (this.inbox ?? this.sub).fill(name);
+    const transport = new PortTransport(this, name, topic, reply, this.role, channelOf(this.client, topic));
+    this.ports.set(name, transport);
+    try {
+      transport.port = this.bind(transport);
+    } catch (error) {
+      this.ports.delete(name);
+      throw error;
+    }
+    return transport.port;
+  }
+
+  /** Lets `manager.createSession("lamp-1")` and `manager.request(...)` make ports the templates name. */
+  private installResolver(): void {
+    if (!this.templated) return;
+    const manager = this.manager as SessionManager & {
+      addPortResolver?: (resolve: (name: string) => Port | undefined) => () => void;
+    };
+    // The core's port resolver (psession ≥ the version that has it); without it, use handle.port(name).
+    if (typeof manager.addPortResolver !== "function") return;
+    this.offResolver = manager.addPortResolver((name) => {
+      if (this.closed || !isTopicLevel(name)) return undefined;
+      return this.ensurePort(name);
+    });
+  }
+
+  /** PortLink: the core let go of a transport (port destroyed or re-attached elsewhere). */
+  detach(transport: PortTransport): void {
+    if (this.ports.get(transport.name) !== transport) return;
+    this.ports.delete(transport.name);
+    transport.closed = true;
+    this.outbox.fail(new SessionChannelError("CLOSED", `port "${transport.name}" was detached`), transport);
+    this.outbox.releaseAll(transport);
+  }
+
+  // ---- connection --------------------------------------------------------------------------
+
+  private readonly onConnect = (connack: { sessionPresent?: boolean } | undefined): void => {
+    if (this.closed) return;
+    if (this.noDelay) setNoDelay(this.client);
+    const generation = ++this.generation;
+    // The broker kept our subscriptions (persistent session): ready at once.
+    if (this.subscribedOnce && connack?.sessionPresent === true && this.client.options.clean === false) {
+      this.becomeReady();
+      return;
+    }
+    const topics: Record<string, { qos: 0 | 1 | 2 }> = {};
+    topics[this.sub.filter()] = { qos: this.qos };
+    if (this.inbox !== undefined) topics[this.inbox.filter()] = { qos: this.qos };
+    if (this.status !== undefined && this.templated) topics[this.status.filter()] = { qos: 1 };
+    this.client.subscribe(topics, (error, granted) => {
+      if (this.closed || generation !== this.generation) return;
+      const refused = granted?.filter((g) => g.qos > 2).map((g) => g.topic) ?? [];
+      if (error || refused.length > 0) {
+        const reason = error ? error.message : `refused ${refused.join(", ")}`;
+        this.manager.report(new SessionError(`@psession/mqtt: subscribe failed (${reason}); sends wait until a reconnect subscribes`, { cause: error }));
+        return;
+      }
+      this.subscribedOnce = true;
+      this.becomeReady();
+    });
+  };
+
+  private becomeReady(): void {
+    if (!this.client.connected) return;
+    if (this.status !== undefined && !this.templated) {
+      this.client.publish(this.status.topic, ONLINE, { qos: 1, retain: true }, this.reportPublishError);
+    }
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) w.resolve();
+    this.outbox.flush();
+  }
+
+  /**
+   * The connection dropped. With a clean session the broker forgets our subscriptions, so answers
+   * to what is in flight are lost: each port with turns in flight moves to a fresh transport and
+   * the old one closes, so those attempts fail now (sessions with retries left re-send after the
+   * reconnect, the others fail with SessionAbortError) instead of waiting for their timeouts.
+   * A persistent session (`clean: false`) keeps them: the broker delivers the answers later.
+   */
+  private readonly onDisconnect = (): void => {
+    this.outbox.ready = false;
+    if (this.closed || this.client.options.clean === false) return;
+    const reason = new SessionChannelError("CLOSED", "the connection to the MQTT broker was lost");
+    for (const old of [...this.ports.values()]) {
+      if (old.held.size > 0 && old.port !== undefined) this.replace(old, reason);
+    }
+  };
+
+  private replace(old: PortTransport, reason: Error): void {
+    const fresh = new PortTransport(this, old.name, old.topic, old.replyTopic, this.role, old.channel);
+    fresh.routes = old.routes;
+    this.outbox.move(old, fresh);
+    this.outbox.releaseAll(old);
+    this.ports.set(old.name, fresh);
+    old.shut(reason); // the core fails the attempts that went through `old`; retries are deferred
+    fresh.port = this.bind(fresh);
+  }
+
+  private bind(transport: PortTransport): Port {
+    return attachTransport(this.manager, transport, { ...this.portOptions, port: transport.name, role: this.role, reconnect: true });
+  }
+
+  private readonly onClientError = (error: Error): void => {
+    this.manager.report(new SessionError(`@psession/mqtt: MQTT client error: ${error?.message ?? String(error)}`, { cause: error }));
+  };
+
+  whenReady(): Promise<void> {
+    if (this.outbox.ready) return Promise.resolve();
+    if (this.closed) return Promise.reject(new SessionChannelError("CLOSED", "@psession/mqtt: this attachment was closed"));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  get isReady(): boolean {
+    return this.outbox.ready;
+  }
+
+  // ---- outbound ----------------------------------------------------------------------------
+
+  /** PortLink: one message of a port, published now or queued (not connected, window full). */
+  send(transport: PortTransport, message: Message): void | Promise<void> {
+    if (transport.closed) throw new SessionChannelError("CLOSED", `port "${transport.name}": the MQTT attachment was closed`);
+    if (this.offline.has(transport.name)) {
+      throw new SessionChannelError("OFFLINE", `device "${transport.name}" is offline (its status topic says so)`);
+    }
+    const sid = message[this.sidName] as number;
+    const own = (sid & 1) === this.ownParity;
+    const payload = this.serializer.encode(message);
+    if (payload.length > this.maxPayload) {
+      throw new SessionChannelError("FRAME_TOO_LARGE", `port "${transport.name}": payload of ${payload.length} bytes is over maxPayload ${this.maxPayload}`);
+    }
+    if (this.outbox.ready && (!own || this.outbox.hasSlot(transport, sid))) {
+      if (own) this.outbox.take(transport, sid);
+      return this.publish(transport, sid, own, payload);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const timeout = transport.port?.sessionTimeout ?? 0;
+      const deadline = timeout > 0 && timeout !== Infinity ? Date.now() + timeout : Infinity;
+      this.outbox.enqueue({ transport, sid, own, payload, deadline, resolve, reject, dead: false });
+    });
+  }
+
+  private readonly publishQueued = (item: Outgoing): void => {
+    if (item.transport.closed) {
+      item.reject(new SessionChannelError("CLOSED", `port "${item.transport.name}" was closed`));
+      return;
+    }
+    this.publish(item.transport, item.sid, item.own, item.payload).then(item.resolve, item.reject);
+  };
+
+  private publish(transport: PortTransport, sid: number, own: boolean, payload: string | Uint8Array): Promise<void> {
+    let topic = transport.topic;
+    let properties: PublishProperties | undefined;
+    if (this.v5) {
+      const route = transport.routes?.get(sid);
+      if (route?.topic !== undefined) topic = route.topic;
+      properties = { responseTopic: transport.replyTopic };
+      const correlation = own ? this.correlation.encode(sid) : route?.correlation;
+      if (correlation !== undefined) properties.correlationData = correlation as Buffer;
+      // A command nobody took within its timeout is stale: the broker drops it rather than deliver it late.
+      const timeout = transport.port?.sessionTimeout ?? 0;
+      if (timeout > 0 && timeout !== Infinity) properties.messageExpiryInterval = Math.ceil(timeout / 1000);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.client.publish(topic, payload as Buffer, { qos: this.qos, retain: false, properties }, (error) => {
+        if (error === undefined || error === null) resolve();
+        else reject(new SessionChannelError("NOT_OPEN", `port "${transport.name}": publish failed: ${error.message}`, { cause: error }));
+      });
+    });
+  }
+
+  private readonly reportPublishError = (error?: Error): void => {
+    if (error) this.manager.report(new SessionError(`@psession/mqtt: status publish failed: ${error.message}`, { cause: error }));
+  };
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  /** The client's one "message" listener for this attachment: never throws. */
+  private readonly onMessage = (topic: string, payload: Uint8Array, packet: InboundPacket | undefined): void => {
+    if (this.closed) return;
+    let name: string | undefined;
+    try {
+      if (this.status !== undefined && this.templated) {
+        name = this.status.match(topic, this.fixedName);
+        if (name !== undefined) {
+          this.onStatus(name, payload, packet?.retain === true);
+          return;
+        }
+      }
+      name = this.sub.match(topic, this.fixedName) ?? this.inbox?.match(topic, this.fixedName);
+      if (name === undefined) return; // another subscription of the same client
+      this.receive(name, payload, packet);
+    } catch (error) {
+      this.manager.report(error, name === undefined ? undefined : this.ports.get(name)?.port);
+    }
+  };
+
+  private receive(name: string, payload: Uint8Array, packet: InboundPacket | undefined): void {
+    let transport = this.ports.get(name);
+    const where = `topic of port "${name}"`;
+    if (!(payload instanceof Uint8Array)) payload = Buffer.from(String(payload));
+    if (payload.length > this.maxPayload) {
+      this.manager.report(
+        new SessionChannelError("FRAME_TOO_LARGE", `${where}: payload of ${payload.length} bytes is over maxPayload ${this.maxPayload}: dropped`),
+        transport?.port,
+      );
+      return;
+    }
+    let message: unknown;
+    try {
+      message = this.serializer.decode(payload);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.manager.report(
+        new SessionChannelError("DECODE_FAILED", `${where}: payload dropped, the serializer could not decode it (${reason})`, { cause: error }),
+        transport?.port,
+      );
+      return;
+    }
+    const isObject = typeof message === "object" && message !== null && !Array.isArray(message);
+    let sid = isObject && hasOwn.call(message, this.sidName) ? (message as Message)[this.sidName] : undefined;
+    const properties = this.v5 ? packet?.properties : undefined;
+    const correlation = properties?.correlationData;
+    if (correlation !== undefined) {
+      const ours = this.correlation.decode(correlation);
+      if (ours !== undefined) {
+        // A plain MQTT 5 responder echoes correlationData and may know nothing of sids.
+        if (isObject && sid === undefined) (message as Message)[this.sidName] = sid = ours;
+        else if (sid !== ours) {
+          this.manager.report(new SessionInvalidError(`${where}: sid ${String(sid)} does not match its correlationData (sid ${ours}): dropped`), transport?.port);
+          return;
+        }
+      } else if (!(typeof sid === "number" && (sid & 1) !== this.ownParity)) {
+        // Only a session the peer opened carries the peer's own correlation.
+        this.manager.report(new SessionInvalidError(`${where}: a reply whose correlationData is not ours: dropped`), transport?.port);
+        return;
+      }
+    }
+    const session = typeof sid === "number" && Number.isInteger(sid) && sid > 0;
+    if (packet?.retain === true && session) {
+      // A retained command or reply is replayed on every subscribe ("ghost switching"): never act on one.
+      this.manager.report(new SessionInvalidError(`${where}: a retained session message was ignored`), transport?.port);
+      return;
+    }
+    const own = session && ((sid as number) & 1) === this.ownParity;
+    if (transport === undefined) {
+      if (own) {
+        this.manager.report(new SessionInvalidError(`${where}: a reply for port "${name}", which has no sessions here: dropped`));
+        return;
+      }
+      const taken = this.manager.ports.get(name);
+      if (taken !== undefined && taken.attached) {
+        this.manager.report(new SessionInvalidError(`${where}: port "${name}" is attached to another transport: dropped`));
+        return;
+      }
+      this.ensurePort(name);
+      transport = this.ports.get(name)!;
+    }
+    if (packet?.retain !== true) this.offline.delete(name);
+    if (session) {
+      if (properties !== undefined) this.route(transport, sid as number, own, properties.responseTopic, correlation);
+      if (own) this.outbox.release(transport, sid as number);
+    }
+    transport.listener?.(message);
+  }
+
+  /** MQTT 5: remember where the next message of this session goes (pinned instance) and what to echo. */
+  private route(transport: PortTransport, sid: number, own: boolean, responseTopic: unknown, correlation: Uint8Array | undefined): void {
+    let topic = typeof responseTopic === "string" && responseTopic !== transport.topic ? responseTopic : undefined;
+    if (topic !== undefined && (topic === "" || topic.includes("+") || topic.includes("#"))) {
+      this.manager.report(new SessionInvalidError(`port "${transport.name}": responseTopic ${JSON.stringify(topic)} is not a topic: ignored`), transport.port);
+      topic = undefined;
+    }
+    const keep = own ? undefined : correlation;
+    if (topic === undefined && keep === undefined) {
+      transport.routes?.delete(sid);
+      return;
+    }
+    (transport.routes ??= new Map()).set(sid, { topic, correlation: keep });
+  }
+
+  private onStatus(name: string, payload: Uint8Array, retained: boolean): void {
+    const online = parseStatus(payload);
+    if (online === undefined) {
+      if (payload.length === 0) this.offline.delete(name); // a cleared retained status: unknown again
+      else if (!retained) this.manager.report(new SessionInvalidError(`status of "${name}": not "online" or "offline": ignored`), this.ports.get(name)?.port);
+      return;
+    }
+    if (online) {
+      this.offline.delete(name);
+      return;
+    }
+    this.offline.add(name);
+    const port = this.ports.get(name)?.port;
+    if (port !== undefined) {
+      const cause = new SessionChannelError("OFFLINE", `device "${name}" is offline (its status topic says "${OFFLINE}")`);
+      port.destroy(new SessionAbortError(`device "${name}" went offline`, { cause }));
+    }
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  private readonly onSessionEnd = (session: Session): void => {
+    const transport = this.ports.get(session.port);
+    if (transport === undefined) return;
+    transport.routes?.delete(session.id);
+    if (!session.remote) {
+      this.outbox.cancel(transport, session.id);
+      this.outbox.release(transport, session.id);
+    }
+  };
+
+  /** A new local session may reuse the sid of an old one: it starts on the default topic. */
+  private readonly onSessionCreate = (session: Session): void => {
+    if (!session.remote) this.ports.get(session.port)?.routes?.delete(session.id);
+  };
+
+  // ---- teardown ----------------------------------------------------------------------------
+
+  /** Detaches from the client and the manager; every port is destroyed (pending sessions abort). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.offResolver?.();
+    const client = this.client;
+    client.removeListener("message", this.onMessage);
+    client.removeListener("connect", this.onConnect);
+    client.removeListener("close", this.onDisconnect);
+    client.removeListener("error", this.onClientError);
+    this.manager.off("session:end", this.onSessionEnd);
+    this.manager.off("session:create", this.onSessionCreate);
+    const error = new SessionChannelError("CLOSED", "@psession/mqtt: the MQTT attachment was closed");
+    this.outbox.fail(error);
+    for (const transport of [...this.ports.values()]) {
+      transport.closed = true;
+      transport.port?.destroy(new SessionAbortError(`port "${transport.name}": the MQTT attachment was closed`, { cause: error }));
+    }
+    this.ports.clear();
+    for (const w of this.readyWaiters) w.reject(error);
+    this.readyWaiters = [];
+    if (!client.connected) return;
+    const filters = [this.sub.filter()];
+    if (this.inbox !== undefined) filters.push(this.inbox.filter());
+    if (this.status !== undefined && this.templated) filters.push(this.status.filter());
+    const steps: Promise<void>[] = [new Promise((resolve) => client.unsubscribe(filters, () => resolve()))];
+    if (this.status !== undefined && !this.templated) {
+      steps.push(new Promise((resolve) => client.publish(this.status!.topic, OFFLINE, { qos: 1, retain: true }, () => resolve())));
+    }
+    await Promise.all(steps);
+  }
+}
