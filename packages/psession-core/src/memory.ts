@@ -109,6 +109,11 @@ class End<M> implements MemoryTransport<M> {
     this.inbox = [];
     const listeners = this.messageListeners;
     for (let i = 0; i < batch.length && !this.closed; i++) {
+      if (this.paused) {
+        // Paused by a listener mid-batch: the rest waits, in order, for resume().
+        this.inbox = batch.slice(i).concat(this.inbox);
+        return;
+      }
       const message = batch[i]!;
       for (let j = 0; j < listeners.length; j++) listeners[j]!(message);
     }

@@ -350,12 +350,35 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     return out;
   }
 
+  /**
+   * Sends attempts until one leaves (or the send fails). A sender that fails synchronously with
+   * retries left loops here, never recursing; every 1024 failures in a row (and always with a
+   * retryInterval) the next attempt waits for the timer, so even `retryCount: Infinity` yields.
+   */
   private _sendAttempt(): void {
+    for (let burst = 1; ; burst++) {
+      const error = this._attemptOnce();
+      if (error === undefined || this._resolve === undefined) return;
+      this._port.manager._queue.remove(this);
+      if (this._retriesLeft <= 0) {
+        this._fail(error, false);
+        return;
+      }
+      this._retriesLeft--;
+      if (this._sendInterval > 0 || burst >= 1024) {
+        this._phase = RETRY;
+        this._port.manager._queue.add(this, this._sendInterval);
+        return;
+      }
+    }
+  }
+
+  /** One attempt; returns the error when it could not even leave. */
+  private _attemptOnce(): SessionError | undefined {
     const port = this._port;
     this._phase = REPLY;
-    const queue = port.manager._queue;
     if (this._sendTimeout !== Infinity) {
-      queue.add(this, this._sendTimeout);
+      port.manager._queue.add(this, this._sendTimeout);
       if (this._attempt === 0) this._startedAt = this._deadline - this._sendTimeout;
     }
     const out = this._out!;
@@ -363,10 +386,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
     if (attempt > 1 && out[TRY] !== undefined) out[TRY] = attempt;
     this._remember(out);
     const sender = port._sender;
-    if (sender === undefined) {
-      this._attemptFailed(port._noTransportError());
-      return;
-    }
+    if (sender === undefined) return port._noTransportError();
     this._via = sender;
     try {
       const result = sender(out);
@@ -376,18 +396,18 @@ export class Session<Reply = any> extends Emitter<SessionEvents> implements Time
         });
       }
     } catch (error) {
-      this._attemptFailed(toSendError(error, port.name));
+      return toSendError(error, port.name);
     }
+    return undefined;
   }
 
-  /** @internal An attempt could not be sent (or its connection went away): retry later, or fail. */
+  /** @internal An attempt failed after it left (its promise rejected, its connection went away): retry later, or fail. */
   _attemptFailed(error: SessionError): void {
     if (this._resolve === undefined) return;
     this._port.manager._queue.remove(this);
     if (this._retriesLeft > 0) {
       this._retriesLeft--;
-      // Always through the timer, never on this stack: a sender that fails synchronously with
-      // thousands of retries left must not recurse (nor spin: each retry waits for the next tick).
+      // Through the timer, never on this stack.
       this._phase = RETRY;
       this._port.manager._queue.add(this, this._sendInterval);
     } else {

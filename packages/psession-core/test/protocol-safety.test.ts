@@ -1,0 +1,249 @@
+// Issue 8 item 1 and issue 15 items 5, 9, 10: no message can start an endless exchange, a turn
+// runs once, and a reply only ever resolves the turn it answers.
+import { afterEach, describe, expect, test } from "vitest";
+import {
+  SessionCancelError,
+  SessionManager,
+  SessionTimeoutError,
+  attach,
+  createMemoryTransportPair,
+  type Message,
+  type Transport,
+} from "psession";
+import { delay, settle } from "./helpers.js";
+
+let managers: SessionManager[] = [];
+afterEach(() => {
+  for (const m of managers) m.clear();
+  managers = [];
+});
+
+function make(options: ConstructorParameters<typeof SessionManager>[0] = {}): SessionManager {
+  const m = new SessionManager(options);
+  m.on("error", () => {});
+  managers.push(m);
+  return m;
+}
+
+/** Wraps a memory end: counts what crosses, and can delay, duplicate or drop it. */
+function wire<M>(end: Transport<M>, plan: { delay?: () => number; copies?: () => number } = {}) {
+  const counter = { sent: 0 };
+  const transport: Transport<M> = {
+    role: end.role,
+    send(message) {
+      const copies = plan.copies?.() ?? 1;
+      for (let i = 0; i < copies; i++) {
+        counter.sent++;
+        const wait = plan.delay?.() ?? 0;
+        if (wait > 0) setTimeout(() => end.send(message), wait);
+        else end.send(message);
+      }
+    },
+    onMessage: (l) => end.onMessage(l),
+    onClose: (l) => end.onClose!(l),
+  };
+  return { transport, counter };
+}
+
+describe("no endless exchange (issue 8 item 1)", () => {
+  for (const roles of ["automatic roles", "role-less"] as const) {
+    test(`the issue's reproduction ends with each handler run once (${roles})`, async () => {
+      const [ta, tb] = createMemoryTransportPair();
+      const A = make();
+      const B = make();
+      const a = wire(ta);
+      const b = wire(tb);
+      const options = roles === "role-less" ? { role: undefined } : {};
+      attach(A, a.transport, options);
+      attach(B, b.transport, options);
+      let runsA = 0;
+      let runsB = 0;
+      A.handle(() => ({ from: "A", run: ++runsA }));
+      B.handle(async () => {
+        runsB++;
+        await delay(50);
+        return { from: "B" };
+      });
+      expect(await settle(A.request({ hello: 1 }, { timeout: 10 }))).toBeInstanceOf(SessionTimeoutError);
+      await delay(150);
+      expect(runsB).toBe(1);
+      expect(runsA).toBe(0);
+      // The request, the cancel notice; B's late answer is dropped on B's side once cancelled.
+      expect(a.counter.sent + b.counter.sent).toBeLessThanOrEqual(3);
+    });
+  }
+
+  test("every message duplicated, role-less: each handler runs once per request", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make();
+    const B = make();
+    const a = wire(ta, { copies: () => 2 });
+    const b = wire(tb, { copies: () => 2 });
+    attach(A, a.transport, { role: undefined });
+    attach(B, b.transport, { role: undefined });
+    let runs = 0;
+    A.handle(() => ({ from: "A" }));
+    B.handle((m) => ({ from: "B", n: m.n, run: ++runs }));
+    for (let n = 0; n < 20; n++) expect(await A.request({ n })).toMatchObject({ from: "B", n });
+    await delay(20);
+    expect(runs).toBe(20);
+    // 20 requests and 20 answers, each sent twice: nothing more.
+    expect(a.counter.sent + b.counter.sent).toBe(80);
+  });
+
+  test("a stray frame between two role-less managers without handlers is answered once (issue 15 item 10)", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make();
+    const B = make();
+    const a = wire(ta);
+    const b = wire(tb);
+    attach(A, a.transport, { role: undefined });
+    attach(B, b.transport, { role: undefined });
+    ta.send({ sid: 5, stray: true }); // straight onto the channel, as a buggy peer would
+    await delay(50);
+    // B answers the stray frame with "unhandled"; that error answer never opens a session on A.
+    expect(b.counter.sent).toBe(1);
+    expect(a.counter.sent).toBe(0);
+  });
+
+  test("a peer that answers every frame with its sid only: late echoes never start an exchange (role-less)", async () => {
+    const [ta, tb] = createMemoryTransportPair<Message>();
+    const A = make({ sessionTimeout: 10 });
+    attach(A, ta, { role: undefined });
+    let answered = 0;
+    let handled = 0;
+    A.handle(() => ({ handled: ++handled }));
+    tb.onMessage((m) => {
+      answered++;
+      setTimeout(() => tb.send({ sid: m.sid }), 30); // always too late
+    });
+    for (let i = 0; i < 5; i++) expect(await settle(A.request({ i }))).toBeInstanceOf(SessionTimeoutError);
+    await delay(100);
+    expect(handled).toBe(0);
+    // 5 requests and 5 cancel notices reached the echo peer; nothing went on after that.
+    expect(answered).toBe(10);
+  });
+
+  test("a device that answers with the request object plus fields works for dialogues (echoed fields are ignored)", async () => {
+    const [ta, tb] = createMemoryTransportPair<Message>();
+    const A = make();
+    attach(A, ta);
+    const ran: string[] = [];
+    tb.onMessage((m) => {
+      if (m.$cancel !== undefined) return;
+      ran.push(String(m.command ?? m.password));
+      tb.send({ ...m, status: m.command === "turnOnLight" ? "needPassword" : "ok" });
+    });
+    const s = A.createSession();
+    expect(await s.send({ command: "turnOnLight" })).toMatchObject({ status: "needPassword" });
+    expect(await s.send({ password: "123456" })).toMatchObject({ status: "ok" });
+    s.end();
+    expect(ran).toEqual(["turnOnLight", "123456"]);
+  });
+});
+
+describe("a turn runs once (issue 15 item 5)", () => {
+  test("turn 1 retried on a slow link, turn 2 without retries: the handler runs login, transfer", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make();
+    const B = make();
+    attach(A, wire(ta, { delay: () => 40 }).transport);
+    attach(B, wire(tb, { delay: () => 40 }).transport);
+    const ran: string[] = [];
+    B.on("session:create", (session) => {
+      session.on("next", (m: Message) => {
+        ran.push(m.command);
+        // Answers echo the request, as many devices do.
+        session.post({ ...m, status: "ok" });
+      });
+    });
+    const s = A.createSession();
+    // 80 ms round trip, 50 ms timeout: turn 1 is sent twice and answered twice.
+    expect(await s.send({ command: "login" }, { timeout: 50, retryCount: 1 })).toMatchObject({ status: "ok" });
+    expect(await s.send({ command: "transfer" }, { timeout: 1000 })).toMatchObject({ status: "ok" });
+    await delay(200);
+    s.end();
+    expect(ran).toEqual(["login", "transfer"]);
+  });
+
+  test("an echoing device: a send without retries is transmitted once, whatever comes back twice", async () => {
+    const [ta, tb] = createMemoryTransportPair<Message>();
+    const A = make();
+    attach(A, ta);
+    const received: Message[] = [];
+    tb.onMessage((m) => {
+      received.push(m);
+      if (m.$cancel !== undefined) return;
+      const answer = { ...m, status: "ok" };
+      tb.send(answer);
+      setTimeout(() => tb.send(answer), 20); // a duplicated answer (QoS 1)
+    });
+    const s = A.createSession();
+    await s.send({ command: "login" }, { retryCount: 1, timeout: 500 });
+    await s.send({ command: "dispense" });
+    await delay(60);
+    s.end();
+    expect(received.map((m) => m.command)).toEqual(["login", "dispense"]);
+  });
+});
+
+describe("replies matched to their turn (issue 8 item 3)", () => {
+  test("a late reply to a retried middle turn is not taken for the next turn's reply", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make();
+    const B = make();
+    attach(A, ta);
+    attach(B, tb);
+    const errors: Error[] = [];
+    A.on("error", (e) => void errors.push(e));
+    let slowOnce = true;
+    B.on("session:create", (session) => {
+      session.on("next", async (m: Message) => {
+        if (m.step === 2 && slowOnce) {
+          slowOnce = false;
+          await delay(60); // answered after the initiator has given up on this attempt
+        }
+        session.post({ answer: m.step });
+      });
+    });
+    const s = A.createSession();
+    expect(await s.send({ step: 1 })).toMatchObject({ answer: 1 });
+    // Turn 2 times out (no retries) while B still works on it.
+    expect(await settle(s.send({ step: 2 }, { timeout: 30 }))).toBeInstanceOf(SessionTimeoutError);
+    // Turn 3 is sent before B's late answer to turn 2 arrives; it must get the answer to turn 3.
+    const third = s.send({ step: 3 }, { timeout: 500 });
+    expect(await third).toMatchObject({ answer: 3 });
+    s.end();
+  });
+
+  test("recycled sids: the victim's late reply never reaches the newcomer (issue 15 item 9)", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make({ maxSessionCount: 8 }); // role "client": 4 odd ids
+    const B = make({ maxSessionCount: 8 });
+    attach(A, ta);
+    attach(B, tb);
+    B.handle(async (m) => {
+      if (m.user !== "carol") await delay(40);
+      return { balance: `${m.user}'s` };
+    });
+    const first = ["alice", "bob", "dave", "erin"].map((user) => settle(A.request({ user })));
+    const carol = A.request({ user: "carol" }, { timeout: 500 }); // recycles alice's sid
+    expect(await first[0]).toBeInstanceOf(SessionCancelError);
+    expect(await carol).toMatchObject({ balance: "carol's" });
+    await Promise.all(first);
+  });
+
+  test("a session:end listener that opens a session during recycling gets its own sid", () => {
+    const A = make({ sender: () => {}, maxSessionCount: 4 });
+    const sessions = [1, 2, 3, 4].map(() => A.createSession());
+    let opened: number | undefined;
+    A.on("session:end", (s) => {
+      if (s === sessions[0]) opened = A.createSession().id;
+    });
+    const newcomer = A.createSession();
+    const live = [...A.default.sessions.values()].map((s) => s.id).sort();
+    expect(new Set(live).size).toBe(live.length);
+    expect(opened).not.toBe(newcomer.id);
+    expect(A.size).toBe(4);
+  });
+});
