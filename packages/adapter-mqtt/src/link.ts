@@ -1,24 +1,28 @@
 import {
   attach as attachTransport,
+  DEFAULT_MAX_FRAME_BYTES,
+  maxFrameBytesSetting,
   SessionAbortError,
   SessionChannelError,
   SessionError,
   SessionInvalidError,
   type Port,
   type Role,
+  type Serializer,
   type Session,
   type SessionManager,
 } from "psession";
 import { setNoDelay, type InboundPacket, type MqttClientLike, type PublishProperties } from "./client.js";
 import { Correlation, newTag } from "./correlation.js";
-import { DEFAULT_MAX_PAYLOAD, DEFAULT_WINDOW, type MqttAttachOptions } from "./options.js";
+import { DEFAULT_WINDOW, type MqttAttachOptions } from "./options.js";
 import { Outbox, type Outgoing } from "./outbox.js";
 import { PortTransport, type PortLink } from "./port-transport.js";
-import { jsonSerializer, type Serializer } from "./serializer.js";
+import { jsonSerializer } from "./serializer.js";
 import { ONLINE, OFFLINE, parseStatus } from "./status.js";
 import { isTopicLevel, TopicTemplate } from "./topic-template.js";
 
 const hasOwn = Object.prototype.hasOwnProperty;
+const LABEL = "@psession/mqtt";
 
 type Message = Record<string, unknown>;
 
@@ -33,7 +37,7 @@ function channelOf(client: object, topic: string): object {
 }
 
 /** The option names that are ours; the rest are the core's port options. */
-const OWN_OPTIONS = ["publish", "subscribe", "status", "qos", "inbox", "window", "maxPayload", "serializer", "port", "noDelay", "role"];
+const OWN_OPTIONS = ["publish", "subscribe", "status", "qos", "inbox", "window", "maxFrameBytes", "serializer", "port", "noDelay", "role"];
 
 /**
  * Everything one `attach(manager, client, options)` made: the subscriptions, the client listeners,
@@ -53,7 +57,7 @@ export class MqttLink implements PortLink {
   private readonly fixedName: string;
   private readonly qos: 0 | 1 | 2;
   private readonly v5: boolean;
-  private readonly maxPayload: number;
+  private readonly maxFrameBytes: number;
   private readonly serializer: Serializer;
   private readonly noDelay: boolean;
   private readonly sidName: string;
@@ -65,6 +69,8 @@ export class MqttLink implements PortLink {
   private subscribedOnce = false;
   private generation = 0;
   private closed = false;
+  /** A device whose one port was destroyed: inbound messages are no longer ours. */
+  private dormant = false;
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private offResolver: (() => void) | undefined = undefined;
 
@@ -103,7 +109,7 @@ export class MqttLink implements PortLink {
     if (this.qos !== 0 && this.qos !== 1 && this.qos !== 2) throw new RangeError("@psession/mqtt: qos must be 0, 1 or 2");
     const window = options.window ?? DEFAULT_WINDOW;
     if (!(window >= 1)) throw new RangeError("@psession/mqtt: window must be at least 1 (Infinity for none)");
-    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.maxFrameBytes = maxFrameBytesSetting(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, LABEL);
     this.serializer = options.serializer ?? jsonSerializer;
     this.noDelay = options.noDelay !== false;
     this.role = options.role ?? (this.templated ? "client" : "server");
@@ -153,6 +159,7 @@ export class MqttLink implements PortLink {
       this.ports.delete(name);
       throw error;
     }
+    this.dormant = false;
     return transport.port;
   }
 
@@ -177,6 +184,9 @@ export class MqttLink implements PortLink {
     transport.closed = true;
     this.outbox.fail(new SessionChannelError("CLOSED", `port "${transport.name}" was detached`), transport);
     this.outbox.releaseAll(transport);
+    // A device's one port destroyed: psession stops listening, as with a socket whose port is
+    // destroyed; subscriptions stay until close(). A controller's ports come back on use.
+    if (!this.templated) this.dormant = true;
   }
 
   // ---- connection --------------------------------------------------------------------------
@@ -273,8 +283,11 @@ export class MqttLink implements PortLink {
     const sid = message[this.sidName] as number;
     const own = (sid & 1) === this.ownParity;
     const payload = this.serializer.encode(message);
-    if (payload.length > this.maxPayload) {
-      throw new SessionChannelError("FRAME_TOO_LARGE", `port "${transport.name}": payload of ${payload.length} bytes is over maxPayload ${this.maxPayload}`);
+    if (payload.length > this.maxFrameBytes || (typeof payload === "string" && payload.length * 3 > this.maxFrameBytes)) {
+      const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+      if (bytes > this.maxFrameBytes) {
+        throw new SessionChannelError("FRAME_TOO_LARGE", `port "${transport.name}": payload of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}`);
+      }
     }
     if (this.outbox.ready && (!own || this.outbox.hasSlot(transport, sid))) {
       if (own) this.outbox.take(transport, sid);
@@ -324,7 +337,7 @@ export class MqttLink implements PortLink {
 
   /** The client's one "message" listener for this attachment: never throws. */
   private readonly onMessage = (topic: string, payload: Uint8Array, packet: InboundPacket | undefined): void => {
-    if (this.closed) return;
+    if (this.closed || this.dormant) return;
     let name: string | undefined;
     try {
       if (this.status !== undefined && this.templated) {
@@ -346,9 +359,9 @@ export class MqttLink implements PortLink {
     let transport = this.ports.get(name);
     const where = `topic of port "${name}"`;
     if (!(payload instanceof Uint8Array)) payload = Buffer.from(String(payload));
-    if (payload.length > this.maxPayload) {
+    if (payload.length > this.maxFrameBytes) {
       this.manager.report(
-        new SessionChannelError("FRAME_TOO_LARGE", `${where}: payload of ${payload.length} bytes is over maxPayload ${this.maxPayload}: dropped`),
+        new SessionChannelError("FRAME_TOO_LARGE", `${where}: payload of ${payload.length} bytes is over maxFrameBytes ${this.maxFrameBytes}: dropped`),
         transport?.port,
       );
       return;

@@ -1,8 +1,11 @@
-import type { AttachOptions as CoreAttachOptions } from "psession";
-import type { Serializer } from "./serializer.js";
+import type { ChannelOptions } from "psession";
 
-/** Options of `attach(manager, client, options)`. Every port the adapter makes gets the core port options too. */
-export interface MqttAttachOptions extends Omit<CoreAttachOptions, "port" | "reconnect"> {
+/**
+ * Options of `attach(manager, client, options)`: the topics, and the options every adapter has
+ * (`serializer`, `maxFrameBytes`, the core's port options, which every port made here gets).
+ * MQTT has its own keep-alive, so there is no `heartbeat`.
+ */
+export interface MqttAttachOptions extends Omit<ChannelOptions, "port" | "reconnect" | "heartbeat"> {
   /**
    * Where this side publishes. `{port}` stands for the one topic level that names the peer:
    * a controller writes `"devices/{port}/in"`, a device its own `"devices/lamp-1/out"`.
@@ -34,10 +37,6 @@ export interface MqttAttachOptions extends Omit<CoreAttachOptions, "port" | "rec
    * `Infinity` for no window.
    */
   window?: number;
-  /** Largest payload in bytes, in and out (default 1 MiB). Bigger inbound payloads are reported and dropped. */
-  maxPayload?: number;
-  /** Payload codec (default JSON text). */
-  serializer?: Serializer;
   /** Name of the one port when the templates have no `{port}` (a device): default "default". */
   port?: string;
   /**
@@ -48,4 +47,3 @@ export interface MqttAttachOptions extends Omit<CoreAttachOptions, "port" | "rec
 }
 
 export const DEFAULT_WINDOW = 500;
-export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;

@@ -1,15 +1,10 @@
-/**
- * Turns messages into MQTT payloads and back. `decode` gets the raw payload; whatever it throws is
- * reported on the manager's "error" event (`SessionChannelError` code "DECODE_FAILED") and the
- * publish is dropped. Default: JSON text.
- */
-export interface Serializer {
-  encode(message: unknown): string | Uint8Array;
-  decode(payload: Uint8Array): unknown;
-}
+import type { Serializer } from "psession";
 
-/** JSON text payloads (UTF-8). */
+/**
+ * The default codec: JSON text payloads (UTF-8). MQTT payloads are bytes, so `decode` gets a
+ * `Buffer`; a custom `serializer` (MessagePack, CBOR) gets the same.
+ */
 export const jsonSerializer: Serializer = {
   encode: (message) => JSON.stringify(message),
-  decode: (payload) => JSON.parse(Buffer.isBuffer(payload) ? payload.toString() : Buffer.from(payload).toString()),
+  decode: (data) => JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString()),
 };
