@@ -10,7 +10,8 @@ export default defineConfig({
     alias: [
       { find: /^psession$/, replacement: src("./packages/psession-core/src/index.ts") },
       { find: /^@psession\/conformance$/, replacement: src("./packages/conformance/src/index.ts") },
-      { find: /^@psession\/(worker|ws|socketio|mqtt|net)$/, replacement: src("./packages/adapter-$1/src/index.ts") },
+      // Every other @psession/<name> is packages/adapter-<name>: a new adapter needs no entry here.
+      { find: /^@psession\/([a-z0-9-]+)$/, replacement: src("./packages/adapter-$1/src/index.ts") },
     ],
   },
   test: {
