@@ -305,6 +305,10 @@ export class MqttLink implements PortLink {
       item.reject(new SessionChannelError("CLOSED", `port "${item.transport.name}" was closed`));
       return;
     }
+    if (this.offline.has(item.transport.name)) {
+      item.reject(new SessionChannelError("OFFLINE", `device "${item.transport.name}" is offline (its status topic says so)`));
+      return;
+    }
     this.publish(item.transport, item.sid, item.own, item.payload).then(item.resolve, item.reject);
   };
 
