@@ -22,6 +22,8 @@ import { ONLINE, OFFLINE, parseStatus } from "./status.js";
 import { isTopicLevel, TopicTemplate } from "./topic-template.js";
 
 const hasOwn = Object.prototype.hasOwnProperty;
+/** The core's cancel notice field (docs/protocol.md). */
+const CANCEL = "$cancel";
 const LABEL = "@psession/mqtt";
 
 type Message = Record<string, unknown>;
@@ -281,7 +283,9 @@ export class MqttLink implements PortLink {
       throw new SessionChannelError("OFFLINE", `device "${transport.name}" is offline (its status topic says so)`);
     }
     const sid = message[this.sidName] as number;
-    const own = (sid & 1) === this.ownParity;
+    // A turn of a session this side opened waits for an answer: it goes through the window. A
+    // cancel notice expects none.
+    const own = (sid & 1) === this.ownParity && message[CANCEL] === undefined;
     const payload = this.serializer.encode(message);
     if (payload.length > this.maxFrameBytes || (typeof payload === "string" && payload.length * 3 > this.maxFrameBytes)) {
       const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
@@ -291,7 +295,7 @@ export class MqttLink implements PortLink {
     }
     if (this.outbox.ready && (!own || this.outbox.hasSlot(transport, sid))) {
       if (own) this.outbox.take(transport, sid);
-      return this.publish(transport, sid, own, payload);
+      return this.publish(transport, sid, payload);
     }
     return new Promise<void>((resolve, reject) => {
       const timeout = transport.port?.sessionTimeout ?? 0;
@@ -309,17 +313,17 @@ export class MqttLink implements PortLink {
       item.reject(new SessionChannelError("OFFLINE", `device "${item.transport.name}" is offline (its status topic says so)`));
       return;
     }
-    this.publish(item.transport, item.sid, item.own, item.payload).then(item.resolve, item.reject);
+    this.publish(item.transport, item.sid, item.payload).then(item.resolve, item.reject);
   };
 
-  private publish(transport: PortTransport, sid: number, own: boolean, payload: string | Uint8Array): Promise<void> {
+  private publish(transport: PortTransport, sid: number, payload: string | Uint8Array): Promise<void> {
     let topic = transport.topic;
     let properties: PublishProperties | undefined;
     if (this.v5) {
       const route = transport.routes?.get(sid);
       if (route?.topic !== undefined) topic = route.topic;
       properties = { responseTopic: transport.replyTopic };
-      const correlation = own ? this.correlation.encode(sid) : route?.correlation;
+      const correlation = (sid & 1) === this.ownParity ? this.correlation.encode(sid) : route?.correlation;
       if (correlation !== undefined) properties.correlationData = correlation as Buffer;
       // A command nobody took within its timeout is stale: the broker drops it rather than deliver it late.
       const timeout = transport.port?.sessionTimeout ?? 0;

@@ -54,9 +54,12 @@ export class Outbox {
 
   /** Queues a send: until the client is ready, or (an own turn) until a slot frees. */
   enqueue(item: Outgoing): void {
-    const previous = item.transport.queued.get(item.sid);
-    if (previous !== undefined) this.drop(previous); // a retry replaces the attempt still waiting
-    item.transport.queued.set(item.sid, item);
+    if (item.own) {
+      // Turns are kept by sid: a retry replaces the attempt still waiting, an ended session drops it.
+      const previous = item.transport.queued.get(item.sid);
+      if (previous !== undefined) this.drop(previous);
+      item.transport.queued.set(item.sid, item);
+    }
     (this.ready ? this.waiting : this.unready).push(item);
   }
 
@@ -80,10 +83,13 @@ export class Outbox {
 
   /** Moves what `from` has queued to `to` (the same port on a new transport after a reconnect). */
   move(from: PortTransport, to: PortTransport): void {
-    for (const [sid, item] of from.queued) {
-      item.transport = to;
-      to.queued.set(sid, item);
+    for (const list of [this.unready, this.waiting]) {
+      for (let i = list === this.waiting ? this.head : 0; i < list.length; i++) {
+        const item = list[i]!;
+        if (item.transport === from) item.transport = to;
+      }
     }
+    for (const [sid, item] of from.queued) to.queued.set(sid, item);
     from.queued.clear();
   }
 
@@ -98,7 +104,7 @@ export class Outbox {
     for (const item of [...this.unready, ...this.waiting.slice(this.head)]) {
       if (item.dead || (transport !== undefined && item.transport !== transport)) continue;
       item.dead = true;
-      item.transport.queued.delete(item.sid);
+      if (item.transport.queued.get(item.sid) === item) item.transport.queued.delete(item.sid);
       item.reject(error);
     }
     if (transport === undefined) {
@@ -141,20 +147,20 @@ export class Outbox {
   }
 
   private send(item: Outgoing): void {
-    item.transport.queued.delete(item.sid);
+    if (item.own) item.transport.queued.delete(item.sid);
     if (item.own) this.take(item.transport, item.sid);
     this.publish(item);
   }
 
   private drop(item: Outgoing): void {
     item.dead = true;
-    item.transport.queued.delete(item.sid);
+    if (item.transport.queued.get(item.sid) === item) item.transport.queued.delete(item.sid);
     item.resolve();
   }
 
   private expire(item: Outgoing): void {
     item.dead = true;
-    item.transport.queued.delete(item.sid);
+    if (item.transport.queued.get(item.sid) === item) item.transport.queued.delete(item.sid);
     // Normally its session has timed out by now and ignores this; if not, the attempt fails (and retries).
     item.reject(new SessionChannelError("NOT_OPEN", `port "${item.transport.name}": not sent, the MQTT client was not ready in time`));
   }

@@ -46,8 +46,8 @@ export async function mosquittoUrl(): Promise<string> {
   return (await privateMosquitto()).url;
 }
 
-export async function client(url: string, options: IClientOptions = {}): Promise<MqttClient> {
-  const c = await connectClient(url, options);
+export async function client(url: string, options: IClientOptions = {}, setup?: (client: MqttClient) => void): Promise<MqttClient> {
+  const c = await connectClient(url, options, setup);
   clients.add(c);
   return c;
 }
