@@ -116,6 +116,7 @@ export class TimerQueue {
     // node added while firing is never due in the same firing, so a handler that re-adds
     // itself cannot loop.
     const whole = Math.ceil(delay);
+    // biome-ignore lint/complexity/useMathMinMax: Math.max(1, NaN) is NaN; this gives 1.
     const d = whole >= 1 ? whole : 1;
     let b = this.byDelay.get(d);
     if (b === undefined) {

@@ -2,7 +2,7 @@
 // used to stall the event loop for seconds (one bucket per delay, every bucket scanned and spliced on
 // every firing). The bound is generous on purpose: this is not a performance claim.
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { SessionManager, SessionTimeoutError, attach, createMemoryTransportPair } from "psession";
+import { attach, createMemoryTransportPair, SessionManager, SessionTimeoutError } from "psession";
 import { expect, test } from "vitest";
 import { delay } from "./helpers.js";
 

@@ -2,7 +2,7 @@
 // removal before firing, handlers that add and remove nodes (and stop the queue) while it fires,
 // and the 2^31-1 ms clamp.
 import { afterEach, expect, test } from "vitest";
-import { TimerQueue, type TimerNode } from "../src/timer-queue.js";
+import { type TimerNode, TimerQueue } from "../src/timer-queue.js";
 import { delay } from "./helpers.js";
 
 class Node implements TimerNode {
@@ -58,7 +58,7 @@ test("nodes fire in deadline order across distinct delays, FIFO within one delay
   // A fixed shuffle of delays with repeats, all added in one burst (one clock reading).
   const delays = [30, 5, 17, 5, 1, 30, 12, 2, 17, 9, 1, 25, 5, 3, 12, 40, 2, 9];
   const nodes = delays.map((d, i) => new Node(`${d}ms#${i}`, log));
-  nodes.forEach((node, i) => q.add(node, delays[i]!));
+  for (const [i, node] of nodes.entries()) q.add(node, delays[i]!);
   expect(q.size).toBe(nodes.length);
   block(60); // all due in one firing: order must still follow the deadlines
   await drained(q);
