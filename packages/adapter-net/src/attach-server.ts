@@ -1,79 +1,51 @@
 import type { Server, Socket } from "node:net";
 import { Server as TlsServer } from "node:tls";
-import type { Port, SessionManager } from "psession";
-import { bindSocket } from "./attach-socket.js";
+import { attachConnections, type ConnectionPorts, type SessionManager } from "psession";
 import type { NetServerAttachOptions } from "./options.js";
-import type { SocketTransport } from "./socket-transport.js";
+import { createSocketTransport, LABEL, netSettings, type SocketTransport } from "./socket-transport.js";
 
-/** What `attach(manager, server)` returns. */
-export interface ServerAttachment {
-  readonly server: Server;
-  /** The port of every open connection. */
-  readonly ports: ReadonlyMap<Socket, Port>;
-  /** Stops attaching new connections; `closeConnections` also destroys the open ones (aborting their sessions). */
-  detach(options?: { closeConnections?: boolean }): void;
-}
+/** What `attach(manager, server)` returns: the core's one handle shape, `{ ports, portOf, close }`. */
+export type ServerAttachment = ConnectionPorts<Socket>;
 
 let unixCounter = 0;
 
 /**
  * Attaches every connection `server` accepts (a `net.Server` or `tls.Server`) as its own port of
- * `manager`. A port lives exactly as long as its connection.
+ * `manager`, through the core's `attachConnections`: the same handle, options and rules as every
+ * adapter. A port lives exactly as long as its connection (with `reconnect`, until the next
+ * connection under its name).
  */
 export function attachServer(
   manager: SessionManager,
   server: Server,
   options: NetServerAttachOptions = {},
-): ServerAttachment {
-  const { portName, onConnection, ...socketOptions } = options;
-  // An explicit `role: undefined` is honoured: for peers that pick any sid they like.
-  const role = "role" in options ? options.role : "server";
-  const ports = new Map<Socket, Port>();
-  const transports = new Map<Socket, SocketTransport>();
+): ConnectionPorts<Socket> {
+  const { framing, maxFrameBytes, serializer, heartbeat, noDelay, ...rest } = options;
+  const transportOptions = { framing, maxFrameBytes, serializer, heartbeat, noDelay, role: "server" as const };
+  netSettings(transportOptions); // bad options fail here, not once per connection
   // A TLS server's "connection" is the raw TCP socket; the usable one comes with "secureConnection".
   const event = server instanceof TlsServer ? "secureConnection" : "connection";
-
-  const accept = (socket: Socket): void => {
-    let name: string;
-    try {
-      name = portName !== undefined ? portName(socket) : defaultName(manager, socket);
-    } catch (error) {
-      manager.report(error, undefined);
-      socket.destroy();
-      return;
-    }
-    const { port: bound, transport } = bindSocket(manager, socket, { ...socketOptions, port: name }, role);
-    ports.set(socket, bound);
-    transports.set(socket, transport);
-    transport.onClose(() => {
-      if (ports.get(socket) === bound) ports.delete(socket);
-      transports.delete(socket);
-    });
-    if (onConnection !== undefined) {
-      try {
-        onConnection(bound, socket, transport);
-      } catch (error) {
-        manager.report(error, bound);
-      }
-    }
-  };
-
-  server.on(event, accept);
-  return {
-    server,
-    ports,
-    detach({ closeConnections = false } = {}) {
-      server.off(event, accept);
-      if (closeConnections) {
-        for (const transport of [...transports.values()]) transport.destroy(new Error("the server was detached"));
-      }
+  const handle: ConnectionPorts<Socket> = attachConnections<Socket, undefined, SocketTransport>(
+    manager,
+    {
+      label: LABEL,
+      listen(accept) {
+        const onConnection = (socket: Socket) => accept(socket, undefined);
+        server.on(event, onConnection);
+        return () => void server.off(event, onConnection);
+      },
+      defaultName: (socket) =>
+        socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : `unix:${++unixCounter}`,
+      transport: (socket) =>
+        createSocketTransport(socket, { ...transportOptions, report: (error) => manager.report(error, handle.portOf(socket)) }),
+      end(socket, why) {
+        if (socket.destroyed) return;
+        // Superseded: what was already written still leaves, then the connection closes.
+        if (why === "superseded" && socket.writable) socket.end(() => socket.destroy());
+        else socket.destroy();
+      },
     },
-  };
-}
-
-function defaultName(manager: SessionManager, socket: Socket): string {
-  const base =
-    socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : `unix:${++unixCounter}`;
-  if (!manager.ports.has(base)) return base;
-  for (let n = 2; ; n++) if (!manager.ports.has(`${base}#${n}`)) return `${base}#${n}`;
+    rest,
+  );
+  return handle;
 }

@@ -1,6 +1,6 @@
 import type { Server, Socket } from "node:net";
-import type { Port, SessionManager } from "psession";
-import { attachServer, type ServerAttachment } from "./attach-server.js";
+import type { ConnectionPorts, Port, SessionManager } from "psession";
+import { attachServer } from "./attach-server.js";
 import { attachSocket } from "./attach-socket.js";
 import type { NetServerAttachOptions, NetSocketAttachOptions } from "./options.js";
 
@@ -9,15 +9,15 @@ import type { NetServerAttachOptions, NetSocketAttachOptions } from "./options.j
  * - `attach(manager, socket, options?)`: a client socket (`net.connect`, `tls.connect`) becomes a
  *   port (default "default", role "client").
  * - `attach(manager, server, options?)`: every connection of a `net.Server` / `tls.Server` becomes
- *   its own port (role "server").
+ *   its own port (role "server"); returns `{ ports, portOf(socket), close(options?) }`.
  */
-export function attach(manager: SessionManager, server: Server, options?: NetServerAttachOptions): ServerAttachment;
+export function attach(manager: SessionManager, server: Server, options?: NetServerAttachOptions): ConnectionPorts<Socket>;
 export function attach(manager: SessionManager, socket: Socket, options?: NetSocketAttachOptions): Port;
 export function attach(
   manager: SessionManager,
   target: Server | Socket,
   options?: NetServerAttachOptions | NetSocketAttachOptions,
-): ServerAttachment | Port {
+): ConnectionPorts<Socket> | Port {
   if (typeof (target as Server).listen === "function") {
     return attachServer(manager, target as Server, options as NetServerAttachOptions);
   }

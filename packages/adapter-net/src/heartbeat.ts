@@ -1,52 +1,68 @@
-/** Application-level liveness check; off unless `heartbeat` is given. */
-export interface HeartbeatOptions {
-  /** Milliseconds between checks. A ping is sent at a check when nothing arrived since the last one. */
-  interval: number;
-  /** Milliseconds without a single byte from the peer after which the connection is destroyed. */
-  timeout: number;
-}
+import type { HeartbeatOptions } from "psession";
 
-/** Field of the control frames: `{"$hb":"ping"}` is answered with `{"$hb":"pong"}`. */
+/** Field of the control frames: `{"$hb":"ping"}` is answered with `{"$hb":"pong"}`; neither reaches the application. */
 export const HEARTBEAT_KEY = "$hb";
 export const PING = { [HEARTBEAT_KEY]: "ping" } as const;
 export const PONG = { [HEARTBEAT_KEY]: "pong" } as const;
 
-type PlatformTimer = ReturnType<typeof setInterval>;
+type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown };
 
 /**
- * One unref'd interval per connection. Any inbound byte counts as life (the transport sets
- * `alive`), so a busy connection sends no pings; an idle one sends a ping per interval, and one
- * silent for `timeout` ms (a half-open peer: unplugged, crashed, NAT state dropped) is declared dead.
+ * Liveness, the same meaning in every adapter (a copy of @psession/ws's, pings being `$hb` frames): traffic from the peer sets `alive`; after
+ * `interval` ms without any, the peer is pinged; when nothing at all arrives within `timeout` ms of
+ * that ping (a ping goes out every `interval` ms meanwhile), `dead` is called. The timeout counts
+ * from the ping, so a timeout equal to or smaller than the interval never kills a healthy idle
+ * connection. One timer per connection, re-armed once per interval, never per message.
  */
 export class Heartbeat {
+  /** Set by the transport on every inbound chunk. */
   alive = false;
-  private silentFor = 0;
-  private readonly timer: PlatformTimer;
+  private timer: Timer | undefined = undefined;
+  /** Ms since the first unanswered ping; -1 while not waiting for one. */
+  private waited = -1;
+  private armedFor = 0;
 
   constructor(
-    private readonly options: HeartbeatOptions,
-    private readonly ping: () => void,
-    private readonly dead: (silentFor: number) => void,
+    private readonly settings: Required<HeartbeatOptions>,
+    /** Sends a ping; false when the channel cannot yet (still connecting): try again later. */
+    private readonly ping: () => boolean,
+    private readonly dead: () => void,
   ) {
-    if (!(options.interval > 0) || !(options.timeout > 0)) {
-      throw new RangeError("heartbeat: interval and timeout must be positive numbers of milliseconds");
-    }
-    this.timer = setInterval(this.tick, options.interval);
-    this.timer.unref?.();
+    this.arm(settings.interval);
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private readonly tick = (): void => {
+    this.timer = undefined;
+    const { interval, timeout } = this.settings;
     if (this.alive) {
       this.alive = false;
-      this.silentFor = 0;
+      this.waited = -1;
+      this.arm(interval);
       return;
     }
-    this.silentFor += this.options.interval;
-    if (this.silentFor >= this.options.timeout) this.dead(this.silentFor);
-    else this.ping();
+    if (this.waited < 0) {
+      if (this.ping()) this.waited = 0;
+      this.arm(this.waited < 0 ? interval : Math.min(interval, timeout));
+      return;
+    }
+    this.waited += this.armedFor;
+    if (this.waited >= timeout) {
+      this.dead();
+      return;
+    }
+    this.ping();
+    this.arm(Math.min(interval, timeout - this.waited));
   };
+
+  private arm(ms: number): void {
+    this.armedFor = ms;
+    const timer = setTimeout(this.tick, ms) as Timer;
+    timer.unref?.();
+    this.timer = timer;
+  }
 }

@@ -1,12 +1,11 @@
 export { attach } from "./attach.js";
 export { attachSocket } from "./attach-socket.js";
 export { attachServer } from "./attach-server.js";
-export type { ServerAttachment } from "./attach-server.js";
 export type { NetServerAttachOptions, NetSocketAttachOptions } from "./options.js";
 export { createSocketTransport, DEFAULT_MAX_FRAME_BYTES } from "./socket-transport.js";
 export type { Framing, NetOptions, SocketTransport, SocketTransportOptions } from "./socket-transport.js";
 export { jsonSerializer } from "./serializer.js";
-export type { Serializer } from "./serializer.js";
-export type { HeartbeatOptions } from "./heartbeat.js";
 export { NetChannelError } from "./errors.js";
 export type { NetErrorCode } from "./errors.js";
+export type { ServerAttachment } from "./attach-server.js";
+export type { ConnectionPorts, HeartbeatOptions, Serializer } from "psession";

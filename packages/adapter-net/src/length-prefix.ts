@@ -11,10 +11,15 @@ export function latin1Header(bytes: number): string {
   return String.fromCharCode(bytes >>> 24, (bytes >>> 16) & 255, (bytes >>> 8) & 255, bytes & 255);
 }
 
+/** The first buffer of a frame spanning chunks holds at least this much (or the whole frame). */
+const MIN_BODY = 64 * 1024;
+
 /**
  * Frames with a 4-byte big-endian length header. A frame whose header announces more than
  * `maxFrameBytes` is refused before any of its body is buffered. A body that fits in the current
- * chunk is handed out in place; one spanning chunks is copied into a buffer of exactly its size.
+ * chunk is handed out in place; one spanning chunks is copied into a buffer that grows (doubling)
+ * as its bytes actually arrive, never to the announced size up front: a 4-byte header announcing
+ * 4 GiB costs nothing until 4 GiB arrive.
  * In text mode (`sink.line`, the JSON serializer) the chunk is decoded once as latin1 and every
  * ASCII frame in it is handed out as a substring; a frame with other bytes is decoded as UTF-8.
  */
@@ -22,6 +27,8 @@ export class LengthPrefixDecoder implements FrameDecoder {
   private header = 0;
   private headerBytes = 0;
   private body: Buffer | undefined = undefined;
+  /** Announced size of the frame being filled. */
+  private expected = 0;
   private filled = 0;
   private stopped = false;
 
@@ -84,17 +91,23 @@ export class LengthPrefixDecoder implements FrameDecoder {
           i += size;
           continue;
         }
-        this.body = body = Buffer.allocUnsafe(size);
+        this.body = body = Buffer.allocUnsafe(Math.min(size, Math.max(MIN_BODY, length - i)));
+        this.expected = size;
         this.filled = 0;
       }
-      const n = Math.min(body.length - this.filled, length - i);
+      const n = Math.min(this.expected - this.filled, length - i);
+      if (this.filled + n > body.length) {
+        const grown = Buffer.allocUnsafe(Math.min(this.expected, Math.max(this.filled + n, body.length * 2)));
+        body.copy(grown, 0, 0, this.filled);
+        this.body = body = grown;
+      }
       chunk.copy(body, this.filled, i, i + n);
       this.filled += n;
       i += n;
-      if (this.filled === body.length) {
+      if (this.filled === this.expected) {
         this.body = undefined;
         this.filled = 0;
-        this.sink.frame(body, 0, body.length);
+        this.sink.frame(body, 0, this.expected);
       }
     }
   }

@@ -2,11 +2,14 @@ import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
 
 const NL = 0x0a;
 
+const CR = 0x0d;
+
 /**
  * Newline-delimited frames. A frame is decoded only once its newline has arrived, so a multi-byte
  * UTF-8 character split across chunks is whole by then (0x0A never occurs inside one). Lines that
  * fit in a chunk are handed out in place; only a line spanning chunks is copied, into a buffer
- * that grows up to `maxFrameBytes` and no further.
+ * that grows up to `maxFrameBytes` and no further. Empty lines (and a lone "\r") are skipped: a
+ * keep-alive for line peers, and no error object per attacker byte.
  */
 export class NdjsonDecoder implements FrameDecoder {
   private partial: Buffer | undefined = undefined;
@@ -44,7 +47,9 @@ export class NdjsonDecoder implements FrameDecoder {
       // The consumer may keep views of the buffer (a binary serializer): never reuse it.
       this.partial = undefined;
       this.held = 0;
-      if (this.sink.line !== undefined) this.sink.line(line.toString(undefined, 0, size));
+      if (size === 1 && line[0] === CR) {
+        // a lone "\r": an empty CRLF line
+      } else if (this.sink.line !== undefined) this.sink.line(line.toString(undefined, 0, size));
       else this.sink.frame(line, 0, size);
       if (this.stopped) return;
       start = nl + 1;
@@ -66,8 +71,10 @@ export class NdjsonDecoder implements FrameDecoder {
         this.fail(nl - start);
         return -1;
       }
-      this.sink.frame(chunk, start, nl);
-      if (this.stopped) return -1;
+      if (nl - start > 1 || (nl - start === 1 && chunk[start] !== CR)) {
+        this.sink.frame(chunk, start, nl);
+        if (this.stopped) return -1;
+      }
       start = nl + 1;
       nl = chunk.indexOf(NL, start);
     }
@@ -86,16 +93,19 @@ export class NdjsonDecoder implements FrameDecoder {
     for (;;) {
       let end = text.indexOf("\n", from);
       if (end === -1) end = text.length;
-      const line = text.slice(from, end);
-      if (line.length > short) {
-        const bytes = Buffer.byteLength(line);
-        if (bytes > max) {
-          this.fail(bytes);
-          return -1;
+      const size = end - from;
+      if (size > 1 || (size === 1 && text.charCodeAt(from) !== CR)) {
+        const line = text.slice(from, end);
+        if (size > short) {
+          const bytes = Buffer.byteLength(line);
+          if (bytes > max) {
+            this.fail(bytes);
+            return -1;
+          }
         }
+        sink.line!(line);
+        if (this.stopped) return -1;
       }
-      sink.line!(line);
-      if (this.stopped) return -1;
       if (end === text.length) return last + 1;
       from = end + 1;
     }

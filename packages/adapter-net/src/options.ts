@@ -1,18 +1,17 @@
 import type { Socket } from "node:net";
-import type { AttachOptions, Port } from "psession";
+import type { ChannelOptions, ConnectionPortsOptions } from "psession";
 import type { NetOptions, SocketTransport } from "./socket-transport.js";
 
-/** `attach(manager, socket, options)`: the core's port options (default role "client") plus framing. */
-export interface NetSocketAttachOptions extends AttachOptions, NetOptions {}
+/**
+ * `attach(manager, socket, options)`: the core's port options (`port`, `role` — default "client" —,
+ * `reconnect`, …), every adapter's `serializer`, `heartbeat` and `maxFrameBytes`, plus `framing`
+ * and `noDelay`.
+ */
+export interface NetSocketAttachOptions extends ChannelOptions, NetOptions {}
 
-/** `attach(manager, server, options)`: every connection gets its own port (default role "server"). */
-export interface NetServerAttachOptions extends Omit<AttachOptions, "port">, NetOptions {
-  /**
-   * Names the port of a new connection. Default `remoteAddress:remotePort`, or `unix:<n>` for a
-   * Unix-domain socket (made unique on the manager). A name that already exists re-binds that port
-   * (its sessions carry over, see the core's `attach`): useful with `reconnect` and a device id.
-   */
-  portName?: (socket: Socket) => string;
-  /** Called for every new connection once its port is attached. */
-  onConnection?: (port: Port, socket: Socket, transport: SocketTransport) => void;
-}
+/**
+ * `attach(manager, server, options)`: every connection gets its own port (role default "server").
+ * `portName(socket)` names it (default `remoteAddress:remotePort`, or `unix:<n>` for a
+ * Unix-domain socket); `onConnection(port, socket, transport)` runs for each.
+ */
+export interface NetServerAttachOptions extends ConnectionPortsOptions<Socket, undefined, SocketTransport>, NetOptions {}

@@ -1,13 +1,4 @@
-/**
- * Turns a message into one frame's payload and back. A string is written as UTF-8. With NDJSON
- * framing the payload must not contain a newline byte (JSON never does); binary serializers such
- * as msgpack belong with length-prefix framing.
- */
-export interface Serializer {
-  encode(message: unknown): string | Uint8Array;
-  /** `payload` is only valid during the call unless the serializer copies what it keeps. */
-  decode(payload: Buffer): unknown;
-}
+import type { Serializer } from "psession";
 
 /** The default: `JSON.stringify` / `JSON.parse` (the transports take a no-copy path for it). */
 export const jsonSerializer: Serializer = {
@@ -16,5 +7,10 @@ export const jsonSerializer: Serializer = {
     if (text === undefined) throw new TypeError(`cannot serialize ${typeof message} as JSON`);
     return text;
   },
-  decode: (payload) => JSON.parse(payload.toString("utf8")),
+  decode: (payload) => JSON.parse(typeof payload === "string" ? payload : textOf(payload)),
 };
+
+/** UTF-8 bytes as text, without a copy for a Buffer. */
+function textOf(bytes: Uint8Array): string {
+  return Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+}

@@ -1,11 +1,21 @@
 import type { Socket } from "node:net";
-import type { Transport } from "psession";
-import { NetChannelError } from "./errors.js";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  heartbeatSettings,
+  maxFrameBytesSetting,
+  SessionChannelError,
+  type HeartbeatOptions,
+  type Role,
+  type Serializer,
+  type Transport,
+} from "psession";
 import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
-import { HEARTBEAT_KEY, Heartbeat, PING, PONG, type HeartbeatOptions } from "./heartbeat.js";
+import { HEARTBEAT_KEY, Heartbeat, PING, PONG } from "./heartbeat.js";
 import { HEADER_BYTES, LengthPrefixDecoder, NON_ASCII, latin1Header } from "./length-prefix.js";
 import { NdjsonDecoder, ndjsonFrame } from "./ndjson.js";
-import { jsonSerializer, type Serializer } from "./serializer.js";
+import { jsonSerializer } from "./serializer.js";
+
+export const LABEL = "@psession/net";
 
 /**
  * How messages are delimited on the byte stream.
@@ -14,63 +24,85 @@ import { jsonSerializer, type Serializer } from "./serializer.js";
  */
 export type Framing = "ndjson" | "length-prefix";
 
+/** The options only this adapter has; `serializer`, `heartbeat` and `maxFrameBytes` are every adapter's. */
 export interface NetOptions {
   /** Default "ndjson". */
   framing?: Framing;
+  /** Disable Nagle's algorithm on the socket (default true: request/response traffic wants it off). */
+  noDelay?: boolean;
+}
+
+export interface SocketTransportOptions extends NetOptions {
+  /** The role a port attached to this transport takes by default ("client" or "server"). */
+  role?: Role;
   /** Largest frame payload accepted or sent, in bytes (default 1 MiB). A bigger inbound frame destroys the connection. */
   maxFrameBytes?: number;
   /** Default JSON. */
   serializer?: Serializer;
   /** Ping an idle peer and drop a silent one. Off by default (a plain line peer never sees a ping). */
   heartbeat?: HeartbeatOptions;
-  /** Disable Nagle's algorithm on the socket (default true: request/response traffic wants it off). */
-  noDelay?: boolean;
+  /** Framing, decoding and heartbeat failures. `attach` sends them to the manager's "error" event with the port. */
+  report?: (error: Error) => void;
 }
 
-export interface SocketTransportOptions extends NetOptions {
-  /** Framing, decoding and heartbeat failures. `attach` sends them to the manager's "error" event. */
-  onError?: (error: Error) => void;
-}
-
-/** A psession Transport over one socket. `attach` makes one per connection; use it directly for raw access. */
+/**
+ * A psession Transport over one socket. `attach` makes one per connection; use it directly for
+ * raw access. It lives as long as the socket: framing goes on after psession lets go of it.
+ */
 export interface SocketTransport extends Transport<unknown> {
   readonly socket: Socket;
+  readonly channel: Socket;
+  readonly role: Role | undefined;
   /** True once the connection is closed or being closed; sends throw from then on. */
   readonly closed: boolean;
+  /** Bytes queued toward the peer: the socket's `writableLength` plus this tick's batch. */
+  readonly bufferedAmount: number;
   onClose(listener: (reason?: unknown) => void): () => void;
+  onDrain(listener: () => void): () => void;
+  /** Stops reading from the peer (TCP flow control pushes back on it) until `resume()`. */
+  pause(): void;
+  resume(): void;
   /** Flushes what was written, then closes the socket. Close listeners run at once. */
   close(): void;
   /** Destroys the socket now. Close listeners run at once with `reason`. */
   destroy(reason?: unknown): void;
 }
 
-export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_FRAME_BYTES };
 const MAX_LENGTH_PREFIX = 0xffffffff;
 
 type MessageListener = (message: unknown) => void;
 type CloseListener = (reason?: unknown) => void;
 
-/** Wraps `socket` in a framed, serialized Transport. Takes over the socket's "data" events. */
-export function createSocketTransport(socket: Socket, options: SocketTransportOptions = {}): SocketTransport {
+/** Validated framing, frame limit and heartbeat; throws on bad options. */
+export function netSettings(options: SocketTransportOptions): {
+  framing: Framing;
+  max: number;
+  beat: Required<HeartbeatOptions> | undefined;
+} {
   const framing = options.framing ?? "ndjson";
   if (framing !== "ndjson" && framing !== "length-prefix") {
-    throw new TypeError(`@psession/net: unknown framing ${JSON.stringify(framing)} (use "ndjson" or "length-prefix")`);
+    throw new TypeError(`${LABEL}: unknown framing ${JSON.stringify(framing)} (use "ndjson" or "length-prefix")`);
   }
-  const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  if (!(max > 0) || !Number.isInteger(max) || (framing === "length-prefix" && max > MAX_LENGTH_PREFIX)) {
-    throw new RangeError(`@psession/net: maxFrameBytes must be a positive integer (at most 2^32-1 with length-prefix)`);
-  }
+  const max = maxFrameBytesSetting(options.maxFrameBytes, LABEL, framing === "length-prefix" ? MAX_LENGTH_PREFIX : undefined);
+  return { framing, max, beat: heartbeatSettings(options.heartbeat, LABEL) };
+}
+
+/** Wraps `socket` in a framed, serialized Transport. Takes over the socket's "data" events. */
+export function createSocketTransport(socket: Socket, options: SocketTransportOptions = {}): SocketTransport {
+  const { framing, max, beat } = netSettings(options);
   const serializer = options.serializer ?? jsonSerializer;
   const json = serializer === jsonSerializer;
   const ndjson = framing === "ndjson";
   const onError =
-    options.onError ??
+    options.report ??
     ((error: Error) => {
-      console.warn(`[@psession/net] ${error.message}`);
+      console.warn(`[${LABEL}] ${error.message}`);
     });
 
   let messageListeners: MessageListener[] = [];
-  const closeListeners: CloseListener[] = [];
+  let closeListeners: CloseListener[] = [];
+  let drainListeners: (() => void)[] = [];
   let closed = false;
   let socketError: Error | undefined;
 
@@ -89,7 +121,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
 
   const decodeFailed = (bytes: number, error: unknown): void => {
     onError(
-      new NetChannelError(
+      new SessionChannelError(
         "DECODE_FAILED",
         `could not decode a ${bytes}-byte ${framing} frame (dropped): ${error instanceof Error ? error.message : String(error)}`,
         { cause: error },
@@ -109,7 +141,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       dispatch(message);
     },
     oversize(bytes, limit) {
-      const error = new NetChannelError(
+      const error = new SessionChannelError(
         "FRAME_TOO_LARGE",
         ndjson
           ? `an NDJSON line reached ${bytes} bytes, over maxFrameBytes ${limit}: connection destroyed`
@@ -135,15 +167,19 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   const decoder: FrameDecoder = ndjson ? new NdjsonDecoder(max, sink) : new LengthPrefixDecoder(max, sink);
 
   const heartbeat =
-    options.heartbeat === undefined
+    beat === undefined
       ? undefined
       : new Heartbeat(
-          options.heartbeat,
-          () => trySend(PING),
-          (silentFor) => {
-            const error = new NetChannelError(
+          beat,
+          () => {
+            if (socket.connecting) return false;
+            trySend(PING);
+            return true;
+          },
+          () => {
+            const error = new SessionChannelError(
               "HEARTBEAT_TIMEOUT",
-              `no data from the peer for ${silentFor} ms (heartbeat timeout ${options.heartbeat!.timeout} ms): connection destroyed`,
+              `heartbeat: no pong within ${beat.timeout} ms of a ping (sent after ${beat.interval} ms of silence): connection destroyed`,
             );
             onError(error);
             shutdown(error, true);
@@ -158,12 +194,23 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   let total = 0; // bytes reserved for `payloads`, headers included
   let flushScheduled = false;
 
+  /** One socket write; with drain listeners it gets a completion callback (a shared function, no allocation). */
+  const put = (data: string | Uint8Array, encoding: BufferEncoding = "utf8"): void => {
+    if (!socket.writable) return;
+    if (drainListeners.length === 0) {
+      socket.write(data, encoding);
+      return;
+    }
+    socket.write(data, encoding, written);
+    if (socket.writableLength > 0) backlogged = true;
+  };
+
   const flush = (): void => {
     flushScheduled = false;
     if (ndjson) {
       const out = text;
       text = "";
-      if (socket.writable) socket.write(out);
+      put(out);
       return;
     }
     const parts = payloads;
@@ -187,7 +234,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       out.writeUInt32BE(size, offset);
       offset += HEADER_BYTES + size;
     }
-    if (socket.writable) socket.write(offset === total ? out : out.subarray(0, offset));
+    put(offset === total ? out : out.subarray(0, offset));
   };
 
   // JSON text is almost always ASCII, where latin1 and UTF-8 agree: then the whole batch, headers
@@ -199,7 +246,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       if (typeof part !== "string" || NON_ASCII.test(part)) return false;
       out += latin1Header(part.length) + part;
     }
-    if (socket.writable) socket.write(out, "latin1");
+    put(out, "latin1");
     return true;
   };
 
@@ -208,16 +255,21 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       if (typeof payload === "string") {
         // A UTF-16 unit is at most 3 UTF-8 bytes: measure only strings that might be too long.
         if (payload.length * 3 > max) checkSize(Buffer.byteLength(payload));
+        // JSON.stringify never writes a raw newline; any other serializer might, and one would
+        // split the frame in two on the far side.
+        if (!json && payload.indexOf("\n") !== -1) {
+          throw new TypeError("the serializer's output contains a newline: NDJSON cannot carry it; use length-prefix framing");
+        }
         text += payload + "\n";
       } else {
         // Binary payloads with NDJSON are rare (see Serializer): written at once, after the text queued before them.
         checkSize(payload.length);
         const frame = ndjsonFrame(payload);
         if (text.length > 0) {
-          socket.write(text);
+          put(text);
           text = "";
         }
-        socket.write(frame);
+        put(frame);
         return;
       }
     } else {
@@ -241,9 +293,67 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     if (bytes > max) throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${max}: not sent`);
   };
 
-  const send = (message: unknown): void => {
-    if (closed || !socket.writable) throw new Error("the socket is closed");
+  const send = (message: unknown): void | Promise<void> => {
+    if (closed) throw new SessionChannelError("CLOSED", "the connection is closed");
+    if (!socket.writable) {
+      throw new SessionChannelError(socket.destroyed ? "CLOSED" : "NOT_OPEN", "the socket is not writable (ended or ending)");
+    }
     write(json ? jsonSerializer.encode(message) : serializer.encode(message));
+    // Node queues what is written while connecting; the send completes once connected.
+    if (socket.connecting) return connected();
+  };
+
+  /** Settles once the socket connected, or failed to: shared by every send made meanwhile. */
+  let connecting: { promise: Promise<void>; resolve(): void; reject(error: unknown): void } | undefined;
+  const connected = (): Promise<void> => {
+    if (connecting === undefined) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Marked handled: a raw caller may ignore it; the close is reported through onClose anyway.
+      promise.catch(() => {});
+      connecting = { promise, resolve, reject };
+      socket.once("connect", onConnect);
+    }
+    return connecting.promise;
+  };
+  const onConnect = (): void => {
+    const waiting = connecting;
+    connecting = undefined;
+    waiting?.resolve();
+  };
+
+  const written = (): void => {
+    if (backlogged && bufferedAmount() === 0) drained();
+  };
+  let backlogged = false;
+  let drainTimer: ReturnType<typeof setTimeout> | undefined;
+  const bufferedAmount = (): number => socket.writableLength + (ndjson ? text.length : total);
+  const drained = (): void => {
+    backlogged = false;
+    for (const listener of drainListeners) {
+      try {
+        listener();
+      } catch (error) {
+        onError(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  };
+  const onSocketDrain = (): void => {
+    if (backlogged && bufferedAmount() === 0) drained();
+  };
+  const pollDrain = (): void => {
+    if (drainTimer !== undefined) return;
+    const check = (): void => {
+      drainTimer = undefined;
+      if (!backlogged || closed) return;
+      if (bufferedAmount() === 0) drained();
+      else drainTimer = setTimeout(check, 10);
+    };
+    drainTimer = setTimeout(check, 10);
   };
 
   function trySend(message: unknown): void {
@@ -264,28 +374,84 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     }
     decoder.stop();
     heartbeat?.stop();
+    unlisten();
+    if (destroy && !socket.destroyed) socket.destroy();
+    messageListeners = [];
+    drainListeners = [];
+    const waiting = connecting;
+    connecting = undefined;
+    if (waiting !== undefined) {
+      const why = reason instanceof Error ? reason.message : String(reason);
+      const failure = new SessionChannelError("CLOSED", `the socket closed before it connected (${why})`, { cause: reason });
+      if (!destroy && socket.connecting) {
+        // close() flushes: what was written still leaves if the socket connects.
+        socket.once("connect", waiting.resolve);
+        socket.once("close", () => waiting.reject(failure));
+      } else waiting.reject(failure);
+    }
+    const listeners = closeListeners;
+    closeListeners = [];
+    for (const listener of listeners) {
+      try {
+        listener(reason);
+      } catch (error) {
+        onError(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+  }
+
+  /** Removes every listener but the error listener (kept, so that a late error is never uncaught). */
+  function unlisten(): void {
     socket.off("data", onData);
     socket.off("end", onEnd);
     socket.off("close", onClose);
-    if (destroy && !socket.destroyed) socket.destroy();
-    messageListeners = [];
-    for (const listener of closeListeners.splice(0)) listener(reason);
+    socket.off("drain", onSocketDrain);
+    socket.off("connect", onConnect);
   }
 
+  /** Something threw inside a socket listener: report it and destroy this connection only. */
+  const crashed = (error: unknown): void => {
+    try {
+      const failure = new SessionChannelError(
+        "CLOSED",
+        `a socket listener failed (${error instanceof Error ? error.message : String(error)}): connection destroyed`,
+        { cause: error },
+      );
+      onError(failure);
+      shutdown(failure, true);
+    } catch {
+      if (!socket.destroyed) socket.destroy();
+    }
+  };
+
   const onData = (chunk: Buffer | string): void => {
-    if (heartbeat !== undefined) heartbeat.alive = true;
-    decoder.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+    try {
+      if (heartbeat !== undefined) heartbeat.alive = true;
+      decoder.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+    } catch (error) {
+      crashed(error);
+    }
   };
   const onEnd = (): void => {
-    // The peer will send nothing more, so nothing pending can be answered. Finish our side too
-    // (Node does it already unless the socket allows half-open).
-    if (socket.writable) {
-      if (flushScheduled) flush();
-      socket.end();
+    try {
+      // The peer will send nothing more, so nothing pending can be answered. Finish our side too
+      // (Node does it already unless the socket allows half-open).
+      if (socket.writable) {
+        if (flushScheduled) flush();
+        socket.end();
+      }
+      shutdown(new SessionChannelError("CLOSED", "the peer ended the connection"), false);
+    } catch (error) {
+      crashed(error);
     }
-    shutdown(new Error("the peer ended the connection"), false);
   };
-  const onClose = (): void => shutdown(socketError ?? new Error("the connection closed"), false);
+  const onClose = (): void => {
+    try {
+      shutdown(socketError ?? new SessionChannelError("CLOSED", "the connection closed"), false);
+    } catch {
+      // nothing may escape a socket listener
+    }
+  };
   const onSocketError = (error: Error): void => {
     // "close" follows; its listeners get this error as the reason. Kept after shutdown so that a
     // late error on a destroyed socket is not an uncaught exception.
@@ -295,47 +461,84 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   socket.on("error", onSocketError);
   if (socket.destroyed) {
     closed = true;
+    heartbeat?.stop();
   } else {
     socket.on("data", onData);
     socket.on("end", onEnd);
     socket.on("close", onClose);
+    socket.on("drain", onSocketDrain);
     if (options.noDelay !== false && typeof socket.setNoDelay === "function") socket.setNoDelay(true);
   }
 
-  return {
+  const transport: SocketTransport & { abandon(): void } = {
     socket,
+    channel: socket,
+    role: options.role,
     get closed() {
       return closed;
+    },
+    get bufferedAmount() {
+      return bufferedAmount();
     },
     send,
     onMessage(listener) {
       if (closed) return () => {};
       messageListeners = [...messageListeners, listener];
       return () => {
-        messageListeners = messageListeners.filter((l) => l !== listener);
+        messageListeners = without(messageListeners, listener);
       };
     },
     onClose(listener) {
       if (closed) {
         // Already closed: tell the listener, after attach() has finished wiring up.
-        queueMicrotask(() => listener(socketError ?? new Error("the connection was already closed")));
+        queueMicrotask(() => listener(socketError ?? new SessionChannelError("CLOSED", "the connection was already closed")));
         return () => {};
       }
-      closeListeners.push(listener);
+      closeListeners = [...closeListeners, listener];
       return () => {
-        const i = closeListeners.indexOf(listener);
-        if (i >= 0) closeListeners.splice(i, 1);
+        closeListeners = without(closeListeners, listener);
       };
+    },
+    onDrain(listener) {
+      drainListeners = [...drainListeners, listener];
+      // Writes made before this had no completion callback: watch the backlog by polling.
+      if (bufferedAmount() > 0) {
+        backlogged = true;
+        pollDrain();
+      }
+      return () => {
+        drainListeners = without(drainListeners, listener);
+      };
+    },
+    pause() {
+      if (!closed) socket.pause();
+    },
+    resume() {
+      if (!closed) socket.resume();
     },
     close() {
       if (closed) return;
       if (flushScheduled) flush();
       if (socket.writable) socket.end(() => socket.destroy());
       else socket.destroy();
-      shutdown(new Error("the connection was closed locally"), false);
+      shutdown(new SessionChannelError("CLOSED", "the connection was closed locally"), false);
     },
     destroy(reason) {
-      shutdown(reason ?? new Error("the connection was destroyed locally"), true);
+      shutdown(reason ?? new SessionChannelError("CLOSED", "the connection was destroyed locally"), true);
+    },
+    abandon() {
+      // attach() refused this transport before anyone listened: leave the socket as it was.
+      if (messageListeners.length > 0 || closeListeners.length > 0) return;
+      closed = true;
+      decoder.stop();
+      heartbeat?.stop();
+      unlisten();
     },
   };
+  return transport;
+}
+
+function without<T>(list: T[], item: T): T[] {
+  const i = list.indexOf(item);
+  return i === -1 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
 }

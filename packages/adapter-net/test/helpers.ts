@@ -6,7 +6,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
-import type { ChannelPair } from "@psession/conformance";
+import type { ChannelPair, PairOptions } from "@psession/conformance";
 import { attach, createSocketTransport, type Framing, type NetOptions, type SocketTransport } from "@psession/net";
 import type { Port, SessionManager } from "psession";
 
@@ -100,30 +100,61 @@ export async function connectPair(
   server: SessionManager,
   kind: Kind,
   options: NetOptions = {},
+  pairOptions: PairOptions = {},
 ): Promise<ChannelPair> {
   const framing = options.framing ?? "ndjson";
+  const { serializer, heartbeat, reconnect } = pairOptions;
   const srv = kind === "tls" ? tls.createServer(selfSigned()) : net.createServer();
   let accepted!: (value: { port: Port; transport: SocketTransport }) => void;
-  const serverSide = new Promise<{ port: Port; transport: SocketTransport }>((resolve) => (accepted = resolve));
-  const attachment = attach(server, srv, { ...options, onConnection: (port, _socket, transport) => accepted({ port, transport }) });
+  let serverSide = new Promise<{ port: Port; transport: SocketTransport }>((resolve) => (accepted = resolve));
+  const attachment = attach(server, srv, {
+    ...options,
+    serializer,
+    heartbeat,
+    // A stable name, so that a new connection finds the parked port again.
+    ...(reconnect ? { reconnect: true, portName: () => "the-client" } : {}),
+    onConnection: (port, _socket, transport) => accepted({ port, transport }),
+  });
   const { connect } = await listen(kind, srv);
-  const socket = connect();
-  const clientPort = attach(client, socket, { ...options, port: "server" });
-  const ready = connected(socket);
-  const { port: serverPort, transport: serverTransport } = await serverSide;
-  await ready;
+  let socket!: net.Socket;
+  let serverTransport!: SocketTransport;
+  const open = async () => {
+    socket = connect();
+    const port = attach(client, socket, { ...options, serializer, heartbeat, reconnect, port: "server" });
+    const ready = connected(socket);
+    const side = await serverSide;
+    serverTransport = side.transport;
+    await ready;
+    return { port, serverPort: side.port };
+  };
+  const { port: clientPort, serverPort } = await open();
+  let transports: { client: SocketTransport; server: SocketTransport } | undefined;
   return {
     clientPort,
     serverPort,
     sendRaw: (value) =>
-      void socket.write(frame(framing, typeof value === "string" ? value : JSON.stringify(value))),
+      void socket.write(
+        value instanceof Uint8Array ? frame(framing, Buffer.from(value)) : frame(framing, typeof value === "string" ? value : JSON.stringify(value)),
+      ),
     serverRaw: {
       onMessage: (listener) => serverTransport.onMessage(listener),
-      send: (value) => serverTransport.send(value),
+      send: (value) => void serverTransport.send(value),
     },
     disconnect: () => void socket.destroy(),
+    async reconnect() {
+      socket.destroy();
+      await until(() => !clientPort.attached && !serverPort.attached);
+      serverSide = new Promise((resolve) => (accepted = resolve));
+      await open();
+      await until(() => clientPort.attached && serverPort.attached);
+    },
+    get transports() {
+      // The server end's own transport; on the client end a second, raw view of the socket
+      // (attach() keeps its transport to itself), used only to send and to watch the queue.
+      return (transports ??= { client: createSocketTransport(socket, { ...options, role: "client" }), server: serverTransport });
+    },
     close: async () => {
-      attachment.detach({ closeConnections: true });
+      attachment.close({ closeConnections: true });
       socket.destroy();
       await closeServer(srv);
     },

@@ -99,7 +99,8 @@ describe("plain line peers (no psession on the other side)", () => {
     await sleep(10);
     raw.write(third.subarray(17));
     await until(() => replies.length === 3);
-    expect(replies.sort((a, b) => a.sid - b.sid)).toEqual([
+    // (Replies may carry protocol fields of the core besides these, such as a turn marker.)
+    expect(replies.sort((a, b) => a.sid - b.sid)).toMatchObject([
       { status: "ok", echo: "a", sid: 3 },
       { status: "ok", echo: "b", sid: 5 },
       { status: "ok", echo: "ü€", sid: 7 },
@@ -153,8 +154,8 @@ test("the README's socket server, rewritten with attach: split and joined messag
     // (A raw client picks odd sids: the server port's role "server" keeps the even ones for itself.)
   raw.write('{"sid":1,"command":"getTime"}\n{"sid":3,"command":"getTime"}\n');
   await until(() => replies.length === 2);
-  expect(replies).toContainEqual({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 1 });
-  expect(replies).toContainEqual({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 3 });
+  expect(replies).toContainEqual(expect.objectContaining({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 1 }));
+  expect(replies).toContainEqual(expect.objectContaining({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 3 }));
 });
 
 describe("oversized frames", () => {
@@ -307,7 +308,7 @@ describe("naming and bookkeeping", () => {
     m.handle(() => ({}));
     const first = connect();
     await until(() => attachment.ports.size === 1);
-    attachment.detach({ closeConnections: true });
+    attachment.close({ closeConnections: true });
     await closedOf(first);
     expect(attachment.ports.size).toBe(0);
     const late = connect();

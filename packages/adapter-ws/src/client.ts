@@ -26,8 +26,9 @@ export function attachSocket(manager: SessionManager, socket: WebSocketLike, opt
     report: (error) => manager.report(error, port !== undefined && !port.destroyed ? port : undefined),
   });
   try {
-    // An explicit `role: undefined` is honoured; otherwise the transport's role ("client").
-    port = attachTransport(manager, transport, "role" in options ? portOptions : { ...portOptions, role: transport.role });
+    // The role: the option when given (an explicit `undefined` too: for peers that pick any sid),
+    // else the transport's ("client").
+    port = attachTransport(manager, transport, portOptions);
   } catch (error) {
     transport.abandon();
     throw error;

@@ -225,7 +225,10 @@ export class SocketTransport implements Transport<unknown> {
 
   private later(data: string | Uint8Array): Promise<void> {
     const queue = (this.queue ??= []);
-    return new Promise<void>((resolve, reject) => void queue.push({ data, resolve, reject }));
+    const promise = new Promise<void>((resolve, reject) => void queue.push({ data, resolve, reject }));
+    // Marked handled: a raw caller may ignore it; the close is reported through onClose anyway.
+    promise.catch(() => {});
+    return promise;
   }
 
   private flushQueue(): void {

@@ -1,22 +1,36 @@
 import { runConformance } from "@psession/conformance";
-import { attach, whenOpen } from "@psession/ws";
+import { attach, SocketTransport, whenOpen } from "@psession/ws";
 import type { WebSocket } from "ws";
 import { afterEach } from "vitest";
-import { socket, startServer, teardown } from "./helpers.js";
+import { socket, startServer, teardown, until } from "./helpers.js";
 
 afterEach(teardown);
 
 runConformance(
   "ws",
-  async (client, server) => {
+  async (client, server, { serializer, heartbeat, reconnect }) => {
     const { wss, url, nextConnection } = await startServer();
-    const handle = attach<WebSocket>(server, wss);
-    const accepted = nextConnection();
-    const ws = socket(url);
-    const clientPort = attach(client, ws, { port: "server" });
-    await whenOpen(ws);
-    const serverSocket = await accepted;
+    let serverTransport: SocketTransport | undefined;
+    const handle = attach<WebSocket>(server, wss, {
+      serializer,
+      heartbeat,
+      // A stable name, so that a new connection finds the parked port again.
+      ...(reconnect ? { reconnect: true, portName: () => "the-client" } : {}),
+      onConnection: (_port, _socket, transport) => void (serverTransport = transport),
+    });
+    let ws!: WebSocket;
+    let serverSocket!: WebSocket;
+    const connect = async () => {
+      const accepted = nextConnection();
+      ws = socket(url);
+      const port = attach(client, ws, { port: "server", serializer, heartbeat, reconnect });
+      serverSocket = await accepted;
+      await whenOpen(ws);
+      return port;
+    };
+    const clientPort = await connect();
     const serverPort = handle.portOf(serverSocket)!;
+    let transports: { client: SocketTransport; server: SocketTransport } | undefined;
     return {
       clientPort,
       serverPort,
@@ -31,6 +45,17 @@ runConformance(
         send: (value) => serverSocket.send(JSON.stringify(value)),
       },
       disconnect: () => ws.terminate(),
+      async reconnect() {
+        ws.terminate();
+        await until(() => !clientPort.attached && !serverPort.attached);
+        await connect();
+        await until(() => clientPort.attached && serverPort.attached);
+      },
+      get transports() {
+        // The server end's own transport; on the client end a second, raw view of the socket
+        // (attach() keeps its transport to itself), used only to send and to watch the queue.
+        return (transports ??= { client: new SocketTransport(ws, { role: "client" }), server: serverTransport! });
+      },
       close: async () => {
         handle.close();
         ws.terminate();
@@ -38,6 +63,18 @@ runConformance(
       },
     };
   },
-  // A binary frame is not JSON: reported as an error like any other bad frame.
-  { hostile: [new Uint8Array([0x7b, 0x22, 0x73]), new Uint8Array(0)] },
+  {
+    // A binary frame is not JSON: reported as an error like any other bad frame.
+    hostile: [new Uint8Array([0x7b, 0x22, 0x73]), new Uint8Array(0)],
+    capabilities: {
+      closeSignal: true,
+      peerCloseSignal: true,
+      rawWrites: true,
+      roles: true,
+      binary: true,
+      heartbeat: true,
+      reconnect: true,
+      backPressure: true,
+    },
+  },
 );

@@ -98,7 +98,6 @@ export function attachConnections<C extends object, I, T extends Transport>(
   options: ConnectionPortsOptions<C, I, T> = {},
 ): ConnectionPorts<C> {
   const { portName, onConnection, serializer: _s, heartbeat: _h, maxFrameBytes: _m, ...portOptions } = options;
-  const explicitRole = "role" in options;
   const ports = new Map<C, Port>();
   /** Every port this server made and still owns, with the connection it belongs to now. */
   const owned = new Map<Port, Entry<C>>();
@@ -205,9 +204,8 @@ export function attachConnections<C extends object, I, T extends Transport>(
     const entry: Entry<C> = { connection, port: undefined, bound: true };
     let port: Port;
     try {
-      const attachOptions: AttachOptions = explicitRole
-        ? { ...portOptions, port: name }
-        : { ...portOptions, port: name, role: transport.role };
+      // Role: the option when given (an explicit undefined too), else the transport's ("server").
+      const attachOptions: AttachOptions = { ...portOptions, port: name };
       port = attach(manager, tracked(transport, entry), attachOptions);
     } catch (error) {
       entry.bound = false;
