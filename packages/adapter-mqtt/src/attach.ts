@@ -37,7 +37,7 @@ export interface MqttAttachment {
 export function attach(manager: SessionManager, client: MqttClientLike, options: MqttAttachOptions): MqttAttachment {
   const link = new MqttLink(manager, client, options);
   return {
-    port: (name?: string) => link.ensurePort(name ?? (options.port ?? "default")),
+    port: (name?: string) => link.ensurePort(name ?? options.port ?? "default"),
     get portNames() {
       return [...link.ports.keys()];
     },

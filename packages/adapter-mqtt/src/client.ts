@@ -1,5 +1,4 @@
 // What the adapter uses of an MQTT.js 5 `MqttClient`, written out so any compatible client fits.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface PublishProperties {
   responseTopic?: string;
@@ -19,11 +18,12 @@ export interface MqttClientLike {
     protocolVersion?: number;
     clean?: boolean;
     will?: unknown;
-    [key: string]: any;
   };
   /** The underlying stream (a net.Socket for mqtt://); MQTT.js sets it at every (re)connect. */
   stream?: unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: MQTT.js types each event's arguments; any listener fits here.
   on(event: string, listener: (...args: any[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
   removeListener(event: string, listener: (...args: any[]) => void): unknown;
   publish(
     topic: string,

@@ -39,7 +39,19 @@ function channelOf(client: object, topic: string): object {
 }
 
 /** The option names that are ours; the rest are the core's port options. */
-const OWN_OPTIONS = ["publish", "subscribe", "status", "qos", "inbox", "window", "maxFrameBytes", "serializer", "port", "noDelay", "role"];
+const OWN_OPTIONS = [
+  "publish",
+  "subscribe",
+  "status",
+  "qos",
+  "inbox",
+  "window",
+  "maxFrameBytes",
+  "serializer",
+  "port",
+  "noDelay",
+  "role",
+];
 
 /**
  * Everything one `attach(manager, client, options)` made: the subscriptions, the client listeners,
@@ -81,7 +93,12 @@ export class MqttLink implements PortLink {
     readonly client: MqttClientLike,
     options: MqttAttachOptions,
   ) {
-    if (client === null || typeof client !== "object" || typeof client.publish !== "function" || typeof client.subscribe !== "function") {
+    if (
+      client === null ||
+      typeof client !== "object" ||
+      typeof client.publish !== "function" ||
+      typeof client.subscribe !== "function"
+    ) {
       throw new TypeError("@psession/mqtt: attach() takes an MQTT.js client (mqtt.connect(...))");
     }
     this.pub = new TopicTemplate(options.publish, "publish");
@@ -90,13 +107,17 @@ export class MqttLink implements PortLink {
     this.templated = this.pub.templated;
     for (const t of [this.sub, this.status]) {
       if (t !== undefined && t.templated !== this.templated) {
-        throw new TypeError("@psession/mqtt: publish, subscribe and status must all have {port} (a controller) or none (a device)");
+        throw new TypeError(
+          "@psession/mqtt: publish, subscribe and status must all have {port} (a controller) or none (a device)",
+        );
       }
     }
     if (this.pub.share !== "") throw new TypeError("@psession/mqtt: publish cannot be a $share/ topic");
     if (this.status?.share) throw new TypeError("@psession/mqtt: status cannot be a $share/ topic");
     if (this.pub.topic === this.sub.topic) {
-      throw new TypeError("@psession/mqtt: publish and subscribe must differ, or this side would read its own messages");
+      throw new TypeError(
+        "@psession/mqtt: publish and subscribe must differ, or this side would read its own messages",
+      );
     }
     this.v5 = client.options?.protocolVersion === 5;
     this.correlation = new Correlation(newTag());
@@ -106,9 +127,11 @@ export class MqttLink implements PortLink {
       throw new TypeError("@psession/mqtt: inbox must be a plain topic, with {port} exactly when publish has it");
     }
     this.fixedName = options.port ?? "default";
-    if (!this.templated && typeof this.fixedName !== "string") throw new TypeError("@psession/mqtt: port must be a string");
+    if (!this.templated && typeof this.fixedName !== "string")
+      throw new TypeError("@psession/mqtt: port must be a string");
     this.qos = options.qos ?? 1;
-    if (this.qos !== 0 && this.qos !== 1 && this.qos !== 2) throw new RangeError("@psession/mqtt: qos must be 0, 1 or 2");
+    if (this.qos !== 0 && this.qos !== 1 && this.qos !== 2)
+      throw new RangeError("@psession/mqtt: qos must be 0, 1 or 2");
     const window = options.window ?? DEFAULT_WINDOW;
     if (!(window >= 1)) throw new RangeError("@psession/mqtt: window must be at least 1 (Infinity for none)");
     this.maxFrameBytes = maxFrameBytesSetting(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, LABEL);
@@ -148,7 +171,7 @@ export class MqttLink implements PortLink {
       );
     }
     const taken = this.manager.ports.get(name);
-    if (taken !== undefined && taken.attached) {
+    if (taken?.attached) {
       throw new SessionInvalidError(`@psession/mqtt: port "${name}" is already attached to another transport`);
     }
     const topic = this.pub.fill(name);
@@ -211,7 +234,11 @@ export class MqttLink implements PortLink {
       const refused = granted?.filter((g) => g.qos > 2).map((g) => g.topic) ?? [];
       if (error || refused.length > 0) {
         const reason = error ? error.message : `refused ${refused.join(", ")}`;
-        this.manager.report(new SessionError(`@psession/mqtt: subscribe failed (${reason}); sends wait until a reconnect subscribes`, { cause: error }));
+        this.manager.report(
+          new SessionError(`@psession/mqtt: subscribe failed (${reason}); sends wait until a reconnect subscribes`, {
+            cause: error,
+          }),
+        );
         return;
       }
       this.subscribedOnce = true;
@@ -257,16 +284,24 @@ export class MqttLink implements PortLink {
   }
 
   private bind(transport: PortTransport): Port {
-    return attachTransport(this.manager, transport, { ...this.portOptions, port: transport.name, role: this.role, reconnect: true });
+    return attachTransport(this.manager, transport, {
+      ...this.portOptions,
+      port: transport.name,
+      role: this.role,
+      reconnect: true,
+    });
   }
 
   private readonly onClientError = (error: Error): void => {
-    this.manager.report(new SessionError(`@psession/mqtt: MQTT client error: ${error?.message ?? String(error)}`, { cause: error }));
+    this.manager.report(
+      new SessionError(`@psession/mqtt: MQTT client error: ${error?.message ?? String(error)}`, { cause: error }),
+    );
   };
 
   whenReady(): Promise<void> {
     if (this.outbox.ready) return Promise.resolve();
-    if (this.closed) return Promise.reject(new SessionChannelError("CLOSED", "@psession/mqtt: this attachment was closed"));
+    if (this.closed)
+      return Promise.reject(new SessionChannelError("CLOSED", "@psession/mqtt: this attachment was closed"));
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
 
@@ -278,7 +313,8 @@ export class MqttLink implements PortLink {
 
   /** PortLink: one message of a port, published now or queued (not connected, window full). */
   send(transport: PortTransport, message: Message): void | Promise<void> {
-    if (transport.closed) throw new SessionChannelError("CLOSED", `port "${transport.name}": the MQTT attachment was closed`);
+    if (transport.closed)
+      throw new SessionChannelError("CLOSED", `port "${transport.name}": the MQTT attachment was closed`);
     if (this.offline.has(transport.name)) {
       throw new SessionChannelError("OFFLINE", `device "${transport.name}" is offline (its status topic says so)`);
     }
@@ -287,10 +323,16 @@ export class MqttLink implements PortLink {
     // cancel notice expects none.
     const own = (sid & 1) === this.ownParity && message[CANCEL] === undefined;
     const payload = this.serializer.encode(message);
-    if (payload.length > this.maxFrameBytes || (typeof payload === "string" && payload.length * 3 > this.maxFrameBytes)) {
+    if (
+      payload.length > this.maxFrameBytes ||
+      (typeof payload === "string" && payload.length * 3 > this.maxFrameBytes)
+    ) {
       const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
       if (bytes > this.maxFrameBytes) {
-        throw new SessionChannelError("FRAME_TOO_LARGE", `port "${transport.name}": payload of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}`);
+        throw new SessionChannelError(
+          "FRAME_TOO_LARGE",
+          `port "${transport.name}": payload of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}`,
+        );
       }
     }
     if (this.outbox.ready && (!own || this.outbox.hasSlot(transport, sid))) {
@@ -310,7 +352,9 @@ export class MqttLink implements PortLink {
       return;
     }
     if (this.offline.has(item.transport.name)) {
-      item.reject(new SessionChannelError("OFFLINE", `device "${item.transport.name}" is offline (its status topic says so)`));
+      item.reject(
+        new SessionChannelError("OFFLINE", `device "${item.transport.name}" is offline (its status topic says so)`),
+      );
       return;
     }
     this.publish(item.transport, item.sid, item.payload).then(item.resolve, item.reject);
@@ -332,13 +376,21 @@ export class MqttLink implements PortLink {
     return new Promise<void>((resolve, reject) => {
       this.client.publish(topic, payload as Buffer, { qos: this.qos, retain: false, properties }, (error) => {
         if (error === undefined || error === null) resolve();
-        else reject(new SessionChannelError("NOT_OPEN", `port "${transport.name}": publish failed: ${error.message}`, { cause: error }));
+        else
+          reject(
+            new SessionChannelError("NOT_OPEN", `port "${transport.name}": publish failed: ${error.message}`, {
+              cause: error,
+            }),
+          );
       });
     });
   }
 
   private readonly reportPublishError = (error?: Error): void => {
-    if (error) this.manager.report(new SessionError(`@psession/mqtt: status publish failed: ${error.message}`, { cause: error }));
+    if (error)
+      this.manager.report(
+        new SessionError(`@psession/mqtt: status publish failed: ${error.message}`, { cause: error }),
+      );
   };
 
   // ---- inbound -----------------------------------------------------------------------------
@@ -369,7 +421,10 @@ export class MqttLink implements PortLink {
     if (!(payload instanceof Uint8Array)) payload = Buffer.from(String(payload));
     if (payload.length > this.maxFrameBytes) {
       this.manager.report(
-        new SessionChannelError("FRAME_TOO_LARGE", `${where}: payload of ${payload.length} bytes is over maxFrameBytes ${this.maxFrameBytes}: dropped`),
+        new SessionChannelError(
+          "FRAME_TOO_LARGE",
+          `${where}: payload of ${payload.length} bytes is over maxFrameBytes ${this.maxFrameBytes}: dropped`,
+        ),
         transport?.port,
       );
       return;
@@ -380,7 +435,11 @@ export class MqttLink implements PortLink {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.manager.report(
-        new SessionChannelError("DECODE_FAILED", `${where}: payload dropped, the serializer could not decode it (${reason})`, { cause: error }),
+        new SessionChannelError(
+          "DECODE_FAILED",
+          `${where}: payload dropped, the serializer could not decode it (${reason})`,
+          { cause: error },
+        ),
         transport?.port,
       );
       return;
@@ -395,12 +454,20 @@ export class MqttLink implements PortLink {
         // A plain MQTT 5 responder echoes correlationData and may know nothing of sids.
         if (isObject && sid === undefined) (message as Message)[this.sidName] = sid = ours;
         else if (sid !== ours) {
-          this.manager.report(new SessionInvalidError(`${where}: sid ${String(sid)} does not match its correlationData (sid ${ours}): dropped`), transport?.port);
+          this.manager.report(
+            new SessionInvalidError(
+              `${where}: sid ${String(sid)} does not match its correlationData (sid ${ours}): dropped`,
+            ),
+            transport?.port,
+          );
           return;
         }
       } else if (!(typeof sid === "number" && (sid & 1) !== this.ownParity)) {
         // Only a session the peer opened carries the peer's own correlation.
-        this.manager.report(new SessionInvalidError(`${where}: a reply whose correlationData is not ours: dropped`), transport?.port);
+        this.manager.report(
+          new SessionInvalidError(`${where}: a reply whose correlationData is not ours: dropped`),
+          transport?.port,
+        );
         return;
       }
     }
@@ -413,12 +480,16 @@ export class MqttLink implements PortLink {
     const own = session && ((sid as number) & 1) === this.ownParity;
     if (transport === undefined) {
       if (own) {
-        this.manager.report(new SessionInvalidError(`${where}: a reply for port "${name}", which has no sessions here: dropped`));
+        this.manager.report(
+          new SessionInvalidError(`${where}: a reply for port "${name}", which has no sessions here: dropped`),
+        );
         return;
       }
       const taken = this.manager.ports.get(name);
-      if (taken !== undefined && taken.attached) {
-        this.manager.report(new SessionInvalidError(`${where}: port "${name}" is attached to another transport: dropped`));
+      if (taken?.attached) {
+        this.manager.report(
+          new SessionInvalidError(`${where}: port "${name}" is attached to another transport: dropped`),
+        );
         return;
       }
       this.ensurePort(name);
@@ -433,10 +504,21 @@ export class MqttLink implements PortLink {
   }
 
   /** MQTT 5: remember where the next message of this session goes (pinned instance) and what to echo. */
-  private route(transport: PortTransport, sid: number, own: boolean, responseTopic: unknown, correlation: Uint8Array | undefined): void {
+  private route(
+    transport: PortTransport,
+    sid: number,
+    own: boolean,
+    responseTopic: unknown,
+    correlation: Uint8Array | undefined,
+  ): void {
     let topic = typeof responseTopic === "string" && responseTopic !== transport.topic ? responseTopic : undefined;
     if (topic !== undefined && (topic === "" || topic.includes("+") || topic.includes("#"))) {
-      this.manager.report(new SessionInvalidError(`port "${transport.name}": responseTopic ${JSON.stringify(topic)} is not a topic: ignored`), transport.port);
+      this.manager.report(
+        new SessionInvalidError(
+          `port "${transport.name}": responseTopic ${JSON.stringify(topic)} is not a topic: ignored`,
+        ),
+        transport.port,
+      );
       topic = undefined;
     }
     const keep = own ? undefined : correlation;
@@ -450,8 +532,13 @@ export class MqttLink implements PortLink {
   private onStatus(name: string, payload: Uint8Array, retained: boolean): void {
     const online = parseStatus(payload);
     if (online === undefined) {
-      if (payload.length === 0) this.offline.delete(name); // a cleared retained status: unknown again
-      else if (!retained) this.manager.report(new SessionInvalidError(`status of "${name}": not "online" or "offline": ignored`), this.ports.get(name)?.port);
+      if (payload.length === 0)
+        this.offline.delete(name); // a cleared retained status: unknown again
+      else if (!retained)
+        this.manager.report(
+          new SessionInvalidError(`status of "${name}": not "online" or "offline": ignored`),
+          this.ports.get(name)?.port,
+        );
       return;
     }
     if (online) {
@@ -461,7 +548,10 @@ export class MqttLink implements PortLink {
     this.offline.add(name);
     const port = this.ports.get(name)?.port;
     if (port !== undefined) {
-      const cause = new SessionChannelError("OFFLINE", `device "${name}" is offline (its status topic says "${OFFLINE}")`);
+      const cause = new SessionChannelError(
+        "OFFLINE",
+        `device "${name}" is offline (its status topic says "${OFFLINE}")`,
+      );
       port.destroy(new SessionAbortError(`device "${name}" went offline`, { cause }));
     }
   }
@@ -501,7 +591,9 @@ export class MqttLink implements PortLink {
     this.outbox.fail(error);
     for (const transport of [...this.ports.values()]) {
       transport.closed = true;
-      transport.port?.destroy(new SessionAbortError(`port "${transport.name}": the MQTT attachment was closed`, { cause: error }));
+      transport.port?.destroy(
+        new SessionAbortError(`port "${transport.name}": the MQTT attachment was closed`, { cause: error }),
+      );
     }
     this.ports.clear();
     for (const w of this.readyWaiters) w.reject(error);
@@ -512,7 +604,11 @@ export class MqttLink implements PortLink {
     if (this.status !== undefined && this.templated) filters.push(this.status.filter());
     const steps: Promise<void>[] = [new Promise((resolve) => client.unsubscribe(filters, () => resolve()))];
     if (this.status !== undefined && !this.templated) {
-      steps.push(new Promise((resolve) => client.publish(this.status!.topic, OFFLINE, { qos: 1, retain: true }, () => resolve())));
+      steps.push(
+        new Promise((resolve) =>
+          client.publish(this.status!.topic, OFFLINE, { qos: 1, retain: true }, () => resolve()),
+        ),
+      );
     }
     await Promise.all(steps);
   }

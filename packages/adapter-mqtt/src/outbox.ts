@@ -162,6 +162,11 @@ export class Outbox {
     item.dead = true;
     if (item.transport.queued.get(item.sid) === item) item.transport.queued.delete(item.sid);
     // Normally its session has timed out by now and ignores this; if not, the attempt fails (and retries).
-    item.reject(new SessionChannelError("NOT_OPEN", `port "${item.transport.name}": not sent, the MQTT client was not ready in time`));
+    item.reject(
+      new SessionChannelError(
+        "NOT_OPEN",
+        `port "${item.transport.name}": not sent, the MQTT client was not ready in time`,
+      ),
+    );
   }
 }

@@ -6,5 +6,6 @@ import type { Serializer } from "psession";
  */
 export const jsonSerializer: Serializer = {
   encode: (message) => JSON.stringify(message),
-  decode: (data) => JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString()),
+  decode: (data) =>
+    JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString()),
 };

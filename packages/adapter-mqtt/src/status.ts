@@ -24,6 +24,9 @@ export function parseStatus(payload: Uint8Array): boolean | undefined {
  * The Last Will a device passes to `mqtt.connect()`, so the broker publishes `offline` (retained)
  * on its status topic when it drops off without saying goodbye.
  */
-export function lastWill(statusTopic: string, qos: 0 | 1 | 2 = 1): { topic: string; payload: string; qos: 0 | 1 | 2; retain: true } {
+export function lastWill(
+  statusTopic: string,
+  qos: 0 | 1 | 2 = 1,
+): { topic: string; payload: string; qos: 0 | 1 | 2; retain: true } {
   return { topic: statusTopic, payload: OFFLINE, qos, retain: true };
 }

@@ -18,13 +18,15 @@ export class TopicTemplate {
   private readonly suffix: string;
 
   constructor(source: string, what: string) {
-    if (typeof source !== "string" || source === "") throw new TypeError(`@psession/mqtt: ${what} must be a non-empty topic`);
+    if (typeof source !== "string" || source === "")
+      throw new TypeError(`@psession/mqtt: ${what} must be a non-empty topic`);
     this.source = source;
     let topic = source;
     let share = "";
     if (source.startsWith("$share/")) {
       const at = source.indexOf("/", 7);
-      if (at <= 7 || at === source.length - 1) throw new TypeError(`@psession/mqtt: ${what} "${source}" is not $share/<group>/<topic>`);
+      if (at <= 7 || at === source.length - 1)
+        throw new TypeError(`@psession/mqtt: ${what} "${source}" is not $share/<group>/<topic>`);
       share = source.slice(0, at + 1);
       topic = source.slice(at + 1);
     }
@@ -32,10 +34,13 @@ export class TopicTemplate {
     this.topic = topic;
     const levels = topic.split("/");
     const at = levels.indexOf(PORT);
-    if (at !== levels.lastIndexOf(PORT)) throw new TypeError(`@psession/mqtt: ${what} "${source}" has more than one {port}`);
+    if (at !== levels.lastIndexOf(PORT))
+      throw new TypeError(`@psession/mqtt: ${what} "${source}" has more than one {port}`);
     for (const level of levels) {
       if (level !== PORT && (level.includes("{") || level.includes("+") || level.includes("#"))) {
-        throw new TypeError(`@psession/mqtt: ${what} "${source}": write {port} for the one level that names a port; no other wildcards`);
+        throw new TypeError(
+          `@psession/mqtt: ${what} "${source}": write {port} for the one level that names a port; no other wildcards`,
+        );
       }
     }
     this.templated = at !== -1;

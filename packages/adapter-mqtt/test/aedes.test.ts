@@ -65,7 +65,9 @@ describe("aedes (MQTT 3.1.1)", () => {
     await firmware.subscribeAsync(`${base}/thermo/in`, { qos: 1 });
     firmware.on("message", (_topic, payload) => {
       const request = JSON.parse(payload.toString());
-      firmware.publish(`${base}/thermo/out`, JSON.stringify({ sid: request.sid, temp: 21.5, echo: request.get }), { qos: 1 });
+      firmware.publish(`${base}/thermo/out`, JSON.stringify({ sid: request.sid, temp: 21.5, echo: request.get }), {
+        qos: 1,
+      });
     });
     const ctl = await controller(broker.url, base);
     const replies = await Promise.all(["a", "b", "c"].map((get) => ctl.manager.request("thermo", { get })));
@@ -117,7 +119,10 @@ describe("aedes (MQTT 3.1.1)", () => {
     const broker = await aedesBroker();
     const base = root();
     const stray = await client(broker.url);
-    await stray.publishAsync(`${base}/lamp-1/in`, JSON.stringify({ sid: 1, $turn: 1, command: "toggle" }), { qos: 1, retain: true });
+    await stray.publishAsync(`${base}/lamp-1/in`, JSON.stringify({ sid: 1, $turn: 1, command: "toggle" }), {
+      qos: 1,
+      retain: true,
+    });
     let runs = 0;
     const lamp = await device(broker.url, base, "lamp-1");
     lamp.manager.handle(() => {

@@ -24,7 +24,9 @@ describe("bad input over aedes", () => {
       const raw = await client(broker.url);
       await raw.publishAsync(`${base}/lamp-1/out`, "not json {", { qos: 1 });
       await raw.publishAsync(`${base}/lamp-1/out`, Buffer.from([0xff, 0xfe, 0x00]), { qos: 1 });
-      await raw.publishAsync(`${base}/lamp-1/out`, JSON.stringify({ sid: 1, blob: "x".repeat(100 * 1024) }), { qos: 1 });
+      await raw.publishAsync(`${base}/lamp-1/out`, JSON.stringify({ sid: 1, blob: "x".repeat(100 * 1024) }), {
+        qos: 1,
+      });
       // A reply (odd sid: the controller's) for a device the controller never talked to.
       await raw.publishAsync(`${base}/ghost/out`, JSON.stringify({ sid: 3, $re: 1, status: "ok" }), { qos: 1 });
       // A port name no topic level may carry.

@@ -160,7 +160,11 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
  * An MQTT.js client, connected (resolves on the first CONNACK). Reconnects quickly by default,
  * so the broker-restart tests do not wait a second per attempt.
  */
-export async function connectClient(url: string, options: IClientOptions = {}, setup?: (client: MqttClient) => void): Promise<MqttClient> {
+export async function connectClient(
+  url: string,
+  options: IClientOptions = {},
+  setup?: (client: MqttClient) => void,
+): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 100, connectTimeout: 5000, ...options });
   setup?.(client); // before the CONNACK: a persistent session's queued messages follow right after it
   // A refused reconnect is an "error" event: never let one escape as an uncaught exception.

@@ -19,7 +19,10 @@ runConformance("mqtt (aedes, MQTT 3.1.1)", async (client, server) => {
   const base = `conformance/${++n}`;
   const controllerClient: MqttClient = await connectClient(broker.url);
   const deviceClient: MqttClient = await connectClient(broker.url);
-  const controller = attach(client, controllerClient, { publish: `${base}/{port}/in`, subscribe: `${base}/{port}/out` });
+  const controller = attach(client, controllerClient, {
+    publish: `${base}/{port}/in`,
+    subscribe: `${base}/{port}/out`,
+  });
   const device = attach(server, deviceClient, { publish: `${base}/dev/out`, subscribe: `${base}/dev/in` });
   await Promise.all([controller.whenReady(), device.whenReady()]);
   let closed = false;
@@ -35,7 +38,9 @@ runConformance("mqtt (aedes, MQTT 3.1.1)", async (client, server) => {
     clientPort: controller.port("dev"),
     serverPort: device.port(),
     sendRaw: (value) =>
-      controllerClient.publishAsync(`${base}/dev/in`, typeof value === "string" ? value : JSON.stringify(value), { qos: 1 }).then(() => {}),
+      controllerClient
+        .publishAsync(`${base}/dev/in`, typeof value === "string" ? value : JSON.stringify(value), { qos: 1 })
+        .then(() => {}),
     serverRaw: {
       onMessage(listener) {
         const onMessage = (topic: string, payload: Buffer) => {

@@ -4,7 +4,15 @@ import { attach, lastWill, type MqttAttachment, type MqttAttachOptions } from "@
 import type { IClientOptions, MqttClient } from "mqtt";
 import { SessionManager, type SessionManagerOptions } from "psession";
 import { afterEach } from "vitest";
-import { connectClient, endClient, findMosquitto, startAedes, startMosquitto, type Broker, type MosquittoOptions } from "./brokers.js";
+import {
+  connectClient,
+  endClient,
+  findMosquitto,
+  startAedes,
+  startMosquitto,
+  type Broker,
+  type MosquittoOptions,
+} from "./brokers.js";
 
 const brokers = new Set<Broker>();
 const clients = new Set<MqttClient>();
@@ -30,7 +38,9 @@ export async function aedesBroker() {
 
 /** Why the mosquitto tests cannot run here, or undefined when they can (MQTT_URL, or a mosquitto binary). */
 export const mosquittoMissing: string | undefined =
-  process.env.MQTT_URL || findMosquitto() ? undefined : "mosquitto is not installed (scripts/ensure-services.sh installs it)";
+  process.env.MQTT_URL || findMosquitto()
+    ? undefined
+    : "mosquitto is not installed (scripts/ensure-services.sh installs it)";
 if (mosquittoMissing) console.log(`[@psession/mqtt] skipping the mosquitto tests: ${mosquittoMissing}`);
 
 /** A private mosquitto (always: this broker may be restarted by the test). */
@@ -46,7 +56,11 @@ export async function mosquittoUrl(): Promise<string> {
   return (await privateMosquitto()).url;
 }
 
-export async function client(url: string, options: IClientOptions = {}, setup?: (client: MqttClient) => void): Promise<MqttClient> {
+export async function client(
+  url: string,
+  options: IClientOptions = {},
+  setup?: (client: MqttClient) => void,
+): Promise<MqttClient> {
   const c = await connectClient(url, options, setup);
   clients.add(c);
   return c;
@@ -89,7 +103,11 @@ export async function device(
   url: string,
   base: string,
   name: string,
-  options: Partial<MqttAttachOptions> & { client?: IClientOptions; manager?: SessionManagerOptions; withStatus?: boolean } = {},
+  options: Partial<MqttAttachOptions> & {
+    client?: IClientOptions;
+    manager?: SessionManagerOptions;
+    withStatus?: boolean;
+  } = {},
 ): Promise<Peer> {
   const { manager: m, errors } = manager(options.manager);
   const status = `${base}/${name}/status`;

@@ -2,7 +2,16 @@
 // a mosquitto with Debian's stock limits (max_queued_messages 1000, no TCP_NODELAY), where the
 // default in-flight window is what keeps the broker from dropping replies.
 import { describe, expect, test } from "vitest";
-import { aedesBroker, controller, device, mosquittoMissing, privateMosquitto, root, sleep, type Peer } from "./fixtures.js";
+import {
+  aedesBroker,
+  controller,
+  device,
+  mosquittoMissing,
+  privateMosquitto,
+  root,
+  sleep,
+  type Peer,
+} from "./fixtures.js";
 
 const DEVICES = 200;
 const SESSIONS = 2000;
@@ -28,7 +37,9 @@ async function fleet(url: string, protocolVersion: 4 | 5): Promise<void> {
   await Promise.all(devices.map((d) => d.mqtt.whenReady()));
   const ctl = await controller(url, base, { client: { protocolVersion }, manager: { sessionTimeout: 20_000 } });
   const replies = await Promise.all(
-    Array.from({ length: SESSIONS }, (_, n) => ctl.manager.request(`dev-${n % DEVICES}`, { n }).then((r) => [n, r] as const)),
+    Array.from({ length: SESSIONS }, (_, n) =>
+      ctl.manager.request(`dev-${n % DEVICES}`, { n }).then((r) => [n, r] as const),
+    ),
   );
   for (const [n, r] of replies) expect({ device: r.device, n: r.n }).toEqual({ device: `dev-${n % DEVICES}`, n });
   expect([...handled.values()].every((count) => count === SESSIONS / DEVICES)).toBe(true);

@@ -2,9 +2,21 @@
 // properties, plain MQTT 5 responders, lost properties, message expiry, shared subscriptions,
 // Last Will. The broker-restart test always starts its own broker, since it restarts it.
 import { attach } from "@psession/mqtt";
-import { SessionAbortError, SessionChannelError, SessionInvalidError } from "psession";
+import { SessionAbortError, type SessionChannelError, SessionInvalidError } from "psession";
 import { describe, expect, test } from "vitest";
-import { client, controller, device, manager, mosquittoMissing, mosquittoUrl, privateMosquitto, root, sleep, trackAttachment, until } from "./fixtures.js";
+import {
+  client,
+  controller,
+  device,
+  manager,
+  mosquittoMissing,
+  mosquittoUrl,
+  privateMosquitto,
+  root,
+  sleep,
+  trackAttachment,
+  until,
+} from "./fixtures.js";
 
 const v5 = { protocolVersion: 5 as const };
 
@@ -18,9 +30,21 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
       return { status: answer.password === "123456" ? "ok" : "denied", command: request.command };
     });
     const spy = await client(url, v5);
-    const seen: { topic: string; retain: boolean; properties: Record<string, unknown> | undefined; payload: Record<string, unknown> }[] = [];
-    spy.on("message", (topic, payload, packet) =>
-      void seen.push({ topic, retain: packet.retain, properties: packet.properties as Record<string, unknown>, payload: JSON.parse(payload.toString()) }),
+    const seen: {
+      topic: string;
+      retain: boolean;
+      properties: Record<string, unknown> | undefined;
+      payload: Record<string, unknown>;
+    }[] = [];
+    spy.on(
+      "message",
+      (topic, payload, packet) =>
+        void seen.push({
+          topic,
+          retain: packet.retain,
+          properties: packet.properties as Record<string, unknown>,
+          payload: JSON.parse(payload.toString()),
+        }),
     );
     await spy.subscribeAsync([`${base}/lamp-1/in`, `${base}/lamp-1/out`], { qos: 1 });
     const ctl = await controller(url, base, { client: v5 });
@@ -31,11 +55,15 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
     await until(() => seen.length === 4, 2000, "the spy to see four messages");
     const request = seen.find((m) => m.topic.endsWith("/in"))!;
     expect(request.properties?.responseTopic).toBe(`${base}/lamp-1/out`);
-    expect(Buffer.from(request.properties?.correlationData as Uint8Array).toString()).toMatch(new RegExp(`\\.${session.id}$`));
+    expect(Buffer.from(request.properties?.correlationData as Uint8Array).toString()).toMatch(
+      new RegExp(`\\.${session.id}$`),
+    );
     expect(request.properties?.messageExpiryInterval).toBe(5); // the port's 5000 ms sessionTimeout
     expect(request.payload.sid).toBe(session.id);
     const reply = seen.find((m) => m.topic.endsWith("/out"))!;
-    expect(Buffer.from(reply.properties?.correlationData as Uint8Array)).toEqual(Buffer.from(request.properties?.correlationData as Uint8Array));
+    expect(Buffer.from(reply.properties?.correlationData as Uint8Array)).toEqual(
+      Buffer.from(request.properties?.correlationData as Uint8Array),
+    );
     expect(seen.every((m) => m.retain === false)).toBe(true);
     expect(ctl.errors).toEqual([]);
     expect(lamp.errors).toEqual([]);
@@ -50,7 +78,10 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
       const { responseTopic, correlationData } = packet.properties ?? {};
       const asked = JSON.parse(payload.toString()).read;
       // Answers on responseTopic with the same correlationData; no sid in its payload.
-      responder.publish(responseTopic!, JSON.stringify({ value: 42, read: asked }), { qos: 1, properties: { correlationData } });
+      responder.publish(responseTopic!, JSON.stringify({ value: 42, read: asked }), {
+        qos: 1,
+        properties: { correlationData },
+      });
     });
     const ctl = await controller(url, base, { client: v5 });
     const replies = await Promise.all(["kWh", "V", "A"].map((read) => ctl.manager.request("meter", { read })));
@@ -106,8 +137,10 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
     const fresh = ctl.manager.request("sleepy", { command: "fresh" }).catch(() => undefined);
     await sleep(100);
     const got3: string[] = [];
-    const third = await client(url, { ...v5, clientId, clean: false, properties: { sessionExpiryInterval: 300 } }, (c) =>
-      c.on("message", (_t, payload) => void got3.push(payload.toString())),
+    const third = await client(
+      url,
+      { ...v5, clientId, clean: false, properties: { sessionExpiryInterval: 300 } },
+      (c) => c.on("message", (_t, payload) => void got3.push(payload.toString())),
     );
     await until(() => got3.length >= 1, 2000, "the fresh command");
     expect(JSON.parse(got3[0]!).command).toBe("fresh");
@@ -135,7 +168,11 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
       trackAttachment(attach(m, c, { publish: `${base}/{port}/res`, subscribe: `$share/workers/${base}/{port}/req` }));
       await sleep(10);
     }
-    const requester = await device(url, base, "app-1", { client: v5, publish: `${base}/app-1/req`, subscribe: `${base}/app-1/res` });
+    const requester = await device(url, base, "app-1", {
+      client: v5,
+      publish: `${base}/app-1/req`,
+      subscribe: `${base}/app-1/res`,
+    });
     await requester.mqtt.whenReady();
     await sleep(100); // let every instance's SUBACK land
     const results = await Promise.all(
@@ -204,7 +241,7 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto restart (a private br
     await sleep(200);
     await broker.start();
     const replies = await Promise.all(withRetries);
-    replies.forEach((r, n) => expect(r).toMatchObject({ n }));
+    for (const [n, r] of replies.entries()) expect(r).toMatchObject({ n });
     for (const [n, count] of runs) expect({ n, count }).toEqual({ n, count: 1 });
     expect(await ctl.manager.request("lamp-1", { n: 500 })).toMatchObject({ n: 500 });
   });

@@ -31,7 +31,10 @@ async function run(index: number): Promise<{ client?: MqttClient; manager?: Sess
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `block-${index}-${Math.random().toString(36).slice(2, 8)}.ts`);
   writeFileSync(file, `${source}\nexport { ${names.join(", ")} };\n`);
-  const exported = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as { client?: MqttClient; manager?: SessionManager };
+  const exported = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as {
+    client?: MqttClient;
+    manager?: SessionManager;
+  };
   opened.push(exported);
   return exported;
 }
@@ -77,7 +80,11 @@ describe.skipIf(mosquittoMissing !== undefined)("README", () => {
     try {
       const instances = [await run(3), await run(3)];
       const served = instances.map(() => 0);
-      instances.forEach((instance, i) => instance.manager!.on("session:create", (s) => void (s.remote && served[i]!++)));
+      for (const [i, instance] of instances.entries()) {
+        instance.manager!.on("session:create", (s) => {
+          if (s.remote) served[i]!++;
+        });
+      }
       const { manager: app, errors } = manager();
       const c = await client(broker.url, { protocolVersion: 5 });
       trackAttachment(attach(app, c, { publish: "apps/app-1/req", subscribe: "apps/app-1/res" }));
@@ -91,7 +98,7 @@ describe.skipIf(mosquittoMissing !== undefined)("README", () => {
           return [first.status, done.status, done.user];
         }),
       );
-      results.forEach((r, n) => expect(r).toEqual(["needPassword", "ok", `u${n}`]));
+      for (const [n, r] of results.entries()) expect(r).toEqual(["needPassword", "ok", `u${n}`]);
       await until(() => served[0]! + served[1]! === 20, 2000, "both instances to count their sessions");
       expect(served.every((count) => count > 0)).toBe(true);
       expect(errors).toEqual([]);

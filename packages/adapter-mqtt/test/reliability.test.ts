@@ -42,7 +42,9 @@ describe("reliability over aedes", () => {
       return { done: true };
     });
     const ctl = await controller(broker.url, base);
-    expect(await ctl.manager.request("lamp-1", { command: "toggle" }, { timeout: 100, retryCount: 5 })).toMatchObject({ done: true });
+    expect(await ctl.manager.request("lamp-1", { command: "toggle" }, { timeout: 100, retryCount: 5 })).toMatchObject({
+      done: true,
+    });
     await sleep(100);
     expect(runs).toBe(1);
   });
@@ -75,7 +77,7 @@ describe("reliability over aedes", () => {
     for (const f of failed) expect(f).toBeInstanceOf(SessionAbortError);
     expect(Date.now() - cutAt).toBeLessThan(5000); // at once, not at the 10 s timeout
     const replies = await Promise.all(withRetries);
-    replies.forEach((r, n) => expect(r).toMatchObject({ n }));
+    for (const [n, r] of replies.entries()) expect(r).toMatchObject({ n });
     await sleep(300);
     for (const [n, count] of runs) expect({ n, count }).toEqual({ n, count: 1 });
     // And the link works as before.
@@ -92,7 +94,9 @@ describe("reliability over aedes", () => {
       return new Promise(() => {}); // never answers: it is about to lose power
     });
     const ctl = await controller(broker.url, base, { status: `${base}/{port}/status` });
-    const pending = [1, 2, 3].map((n) => ctl.manager.request("plug", { n }, { timeout: 10_000 }).catch((e: unknown) => e));
+    const pending = [1, 2, 3].map((n) =>
+      ctl.manager.request("plug", { n }, { timeout: 10_000 }).catch((e: unknown) => e),
+    );
     await until(() => reached === 3, 2000, "the commands to reach the plug");
     const offAt = Date.now();
     plug.client.end(true); // no DISCONNECT: the broker publishes the Last Will
@@ -144,8 +148,10 @@ describe("reliability over aedes", () => {
       });
     }
     const ctl = await controller(broker.url, base, { window: 16 });
-    const replies = await Promise.all(Array.from({ length: 400 }, (_, n) => ctl.manager.request("abcd"[n % 4]!, { n })));
-    replies.forEach((r, n) => expect(r.n).toBe(n));
+    const replies = await Promise.all(
+      Array.from({ length: 400 }, (_, n) => ctl.manager.request("abcd"[n % 4]!, { n })),
+    );
+    for (const [n, r] of replies.entries()) expect(r.n).toBe(n);
     expect(most).toBeLessThanOrEqual(16);
     expect(most).toBeGreaterThan(1);
     expect(ctl.errors).toEqual([]);
