@@ -69,6 +69,7 @@ export function attach<M = unknown>(
   }
   const bound = port;
   bound._reconnect = options.reconnect === true;
+  bound._duplicates = transport.duplicates === true;
   if (measured) bound._queued = () => transport.bufferedAmount as number;
 
   // Back-pressure: the peer does not read what we send. Stop reading from it (it cannot make us

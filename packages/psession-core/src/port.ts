@@ -37,6 +37,8 @@ export class Port {
   _turns = 0;
   /** @internal Ended responder sessions by sid (see replay-cache.ts). */
   _tombs: Map<number, Tomb> | undefined = undefined;
+  /** @internal The transport may deliver a message twice (MQTT QoS 1): remember every ended responder session's turn. */
+  _duplicates = false;
   /** @internal Back-pressure: the peer is not reading; local sends fail with BACKPRESSURE until it drains. */
   _blocked = false;
   /** @internal How much is queued toward the peer, when the transport can tell (for messages). */
@@ -283,7 +285,8 @@ export class Port {
     }
     if (session.remote) {
       // Remembered so a repeat of its last turn is recognised, not run again (replay-cache.ts).
-      if (session._turn > 0 && this.manager._wire) {
+      // Only where a repeat can come: a retryable turn, or a channel that may deliver twice.
+      if (session._turn > 0 && (session._retryable || this._duplicates) && this.manager._wire) {
         const out = session._lastOut;
         const answered = out !== undefined && out[RE] === session._turn;
         this.manager._replays.remember(this, session.id, session._turn, answered && session._retryable ? out : undefined);
@@ -317,8 +320,13 @@ export class Port {
     return true;
   }
 
-  /** @internal Fire-and-forget send. Throws when it cannot be sent now; a later failure goes to `onFail` (default: the error event). */
-  _post(out: Message, onFail?: (error: SessionError) => void): void {
+  /**
+   * @internal Fire-and-forget send. Throws when it cannot be sent now; a later failure (a rejected
+   * promise) is reported on the error event, or handed to the caller when it asks for the promise.
+   */
+  _post(out: Message, keepPromise?: false): void;
+  _post(out: Message, keepPromise: true): Promise<void> | undefined;
+  _post(out: Message, keepPromise = false): Promise<void> | undefined {
     const sender = this._sender;
     if (sender === undefined) throw this._noTransportError();
     let result: void | Promise<void>;
@@ -327,13 +335,10 @@ export class Port {
     } catch (error) {
       throw toSendError(error, this.name);
     }
-    if (result !== undefined && typeof result.then === "function") {
-      result.then(undefined, (error: unknown) => {
-        const e = toSendError(error, this.name);
-        if (onFail !== undefined) onFail(e);
-        else this.manager.report(e, this);
-      });
-    }
+    if (result === undefined || typeof result.then !== "function") return undefined;
+    if (keepPromise) return result;
+    result.then(undefined, (error: unknown) => this.manager.report(toSendError(error, this.name), this));
+    return undefined;
   }
 
   /** @internal A send that must not throw: failures are reported. */

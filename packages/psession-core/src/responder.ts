@@ -62,29 +62,27 @@ export function unhandled(manager: SessionManager, session: Session): void {
  * gets a remote error instead, so it fails at once rather than at its timeout.
  */
 function post(manager: SessionManager, session: Session, reply: Message): void {
-  const failed = (error: unknown): void => {
-    manager.report(error, session._port);
-    if (manager._errorKey in reply) return; // the error answer itself failed: nothing smaller to send
-    const reason = error instanceof Error ? error.message : String(error);
-    const fallback: Message = {
-      [manager._errorKey]: { name: "SessionSendError", message: `the answer could not be sent: ${reason}` },
-    };
-    try {
-      session._port._post(session._remember(session._tag(fallback)), (e) => manager.report(e, session._port));
-    } catch (e) {
-      manager.report(e, session._port);
-    }
-  };
-  let out: Message;
+  let sending: Promise<void> | undefined;
   try {
-    out = session._remember(session._tag(reply));
+    sending = session._port._post(session._remember(session._tag(reply)), true);
   } catch (error) {
-    failed(error);
+    answerFailed(manager, session, reply, error);
     return;
   }
+  // Only asynchronous transports pay for a rejection handler.
+  if (sending !== undefined) sending.then(undefined, (error: unknown) => answerFailed(manager, session, reply, error));
+}
+
+function answerFailed(manager: SessionManager, session: Session, reply: Message, error: unknown): void {
+  manager.report(error, session._port);
+  if (manager._errorKey in reply) return; // the error answer itself failed: nothing smaller to send
+  const reason = error instanceof Error ? error.message : String(error);
+  const fallback: Message = {
+    [manager._errorKey]: { name: "SessionSendError", message: `the answer could not be sent: ${reason}` },
+  };
   try {
-    session._port._post(out, failed);
-  } catch (error) {
-    failed(error);
+    session._port._resend(session._remember(session._tag(fallback)));
+  } catch (e) {
+    manager.report(e, session._port);
   }
 }

@@ -23,6 +23,12 @@ export interface Transport<M = unknown> {
    * refuses a channel that is already attached, to this or another manager, naming where.
    */
   readonly channel?: object;
+  /**
+   * True when the channel itself may deliver one message twice (MQTT QoS 1, at-least-once
+   * queues): the core then remembers the last turn of every ended responder session, so a
+   * duplicated request never runs its handler twice. Reliable streams (TCP, WebSocket) leave it out.
+   */
+  readonly duplicates?: boolean;
   /** Bytes (or messages) queued toward the peer and not yet written: ws `bufferedAmount`, net `writableLength`. */
   readonly bufferedAmount?: number;
   /** Calls `listener` when the queue toward the peer has drained (after `bufferedAmount` was high). */

@@ -63,9 +63,10 @@ test.skipIf(!available)("a page and a Web Worker hold sessions in Chromium", asy
     await page.waitForFunction(() => typeof window.runDialogue === "function");
     const result = await page.evaluate((url) => window.runDialogue(url), `${origin}/worker.js`);
     expect(result).toEqual({
-      once: { type: "response", payload: 100, sid: 1 },
-      first: { status: "needPassword", sid: 2 },
-      second: { status: "ok", sid: 2 },
+      // $re: the turn each answer belongs to (docs/protocol.md).
+      once: { type: "response", payload: 100, sid: 1, $re: 1 },
+      first: { status: "needPassword", sid: 2, $re: 2 },
+      second: { status: "ok", sid: 2, $re: 3 },
       timedOut: true,
       live: 0,
     });

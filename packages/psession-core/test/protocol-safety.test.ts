@@ -30,6 +30,7 @@ function wire<M>(end: Transport<M>, plan: { delay?: () => number; copies?: () =>
   const counter = { sent: 0 };
   const transport: Transport<M> = {
     role: end.role,
+    duplicates: plan.copies !== undefined, // the contract: a channel that may deliver twice says so
     send(message) {
       const copies = plan.copies?.() ?? 1;
       for (let i = 0; i < copies; i++) {
