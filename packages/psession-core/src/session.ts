@@ -40,7 +40,7 @@ const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never
  * its messages with the `$turn` it answers (`$re`). That one pair of numbers gives turn matching,
  * de-duplication and "never answer an answer".
  */
-export class Session<Reply = any> extends Emitter<SessionEvents> implements TimerNode { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly id: number;
   /** True for a session the remote opened (this side answers it). */
   readonly remote: boolean;
