@@ -2,7 +2,7 @@ import { SessionChannelError, SessionInvalidError } from "./errors.js";
 import type { SessionManager } from "./manager.js";
 import type { Port } from "./port.js";
 import type { Transport } from "./transport.js";
-import type { Message, PortOptions } from "./types.js";
+import type { Message, PortOptions, TransferExtras } from "./types.js";
 
 export interface AttachOptions extends Omit<PortOptions, "sender"> {
   /** Port to bind (default "default"). An existing port is re-bound: its sessions carry over. */
@@ -54,8 +54,8 @@ export function attach<M = unknown>(
   let offDrain: (() => void) | undefined;
   let stuck: Timer | undefined;
 
-  const sender = (message: Message): void | Promise<void> => {
-    const result = transport.send(message as M);
+  const sender = (message: Message, extras?: TransferExtras): void | Promise<void> => {
+    const result = extras === undefined ? transport.send(message as M) : transport.send(message as M, extras);
     if (measured && !blocked && (transport.bufferedAmount as number) > highWaterMark) block();
     return result;
   };

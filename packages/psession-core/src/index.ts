@@ -39,4 +39,5 @@ export type {
   SessionEvents,
   SessionManagerOptions,
   SessionOptions,
+  TransferExtras,
 } from "./types.js";

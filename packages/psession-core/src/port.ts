@@ -3,7 +3,7 @@ import type { SessionManager } from "./manager.js";
 import type { Tomb } from "./replay-cache.js";
 import type { Session } from "./session.js";
 import { SidTable } from "./sid-table.js";
-import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions } from "./types.js";
+import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions, TransferExtras } from "./types.js";
 import { RE } from "./wire.js";
 
 /** Role-less ports remember this many of their own ended sids, to drop late replies from peers that only echo the sid. */
@@ -324,14 +324,14 @@ export class Port {
    * @internal Fire-and-forget send. Throws when it cannot be sent now; a later failure (a rejected
    * promise) is reported on the error event, or handed to the caller when it asks for the promise.
    */
-  _post(out: Message, keepPromise?: false): void;
-  _post(out: Message, keepPromise: true): Promise<void> | undefined;
-  _post(out: Message, keepPromise = false): Promise<void> | undefined {
+  _post(out: Message, keepPromise?: false, extras?: TransferExtras): void;
+  _post(out: Message, keepPromise: true, extras?: TransferExtras): Promise<void> | undefined;
+  _post(out: Message, keepPromise = false, extras?: TransferExtras): Promise<void> | undefined {
     const sender = this._sender;
     if (sender === undefined) throw this._noTransportError();
     let result: void | Promise<void>;
     try {
-      result = sender(out);
+      result = extras === undefined ? sender(out) : sender(out, extras);
     } catch (error) {
       throw toSendError(error, this.name);
     }

@@ -16,7 +16,7 @@ import type { SessionManager } from "./manager.js";
 import type { Port } from "./port.js";
 import { runHandler, unhandled } from "./responder.js";
 import type { TimerNode } from "./timer-queue.js";
-import type { Message, SendOptions, SessionEvents, SessionOptions } from "./types.js";
+import type { Message, SendOptions, SessionEvents, SessionOptions, TransferExtras } from "./types.js";
 import { CANCEL, PROGRESS, RE, TRY, TURN } from "./wire.js";
 
 // What the timer node is waiting for.
@@ -154,6 +154,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
       signal = options.signal;
       if (signal?.aborted) return Promise.reject(abortedBySignal(signal));
       if (options.onProgress !== undefined) this._extras().onProgress = options.onProgress;
+      if (options.transfer !== undefined) retries = 0; // the first attempt detaches the buffers: nothing is left to re-send
     }
     if (!this.remote && port._blocked) {
       return Promise.reject(this._backpressureError());
@@ -168,17 +169,20 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     this._attempt = 0;
     if (this._retriesLeft > 0 && port.manager._wire) out[TRY] = 1;
     this._out = out;
+    if (options?.transfer !== undefined) this._extras().transfer = { transfer: options.transfer };
     if (this._sendTimeout === Infinity) port.manager._holdOpen(1);
     if (signal !== undefined) this._extras().unwatch = watchSignal(signal, this);
     this._sendAttempt();
     return promise;
   }
 
-  /** Sends `message` with this session's id without waiting for a reply. */
-  post(message: Message): void {
+  /** Sends `message` with this session's id without waiting for a reply (`transfer`: see SendOptions). */
+  post(message: Message, options?: { transfer?: readonly unknown[] }): void {
     if (this._ended) throw this._endedError();
     if (!this.remote && this._port._blocked) throw this._backpressureError();
-    this._port._post(this._remember(this._tag(message)));
+    const out = this._remember(this._tag(message));
+    if (options?.transfer === undefined) this._port._post(out);
+    else this._port._post(out, false, { transfer: options.transfer });
   }
 
   /**
@@ -389,7 +393,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     if (sender === undefined) return port._noTransportError();
     this._via = sender;
     try {
-      const result = sender(out);
+      const transfer = this._x?.transfer;
+      const result = transfer === undefined ? sender(out) : sender(out, transfer);
       if (result !== undefined && typeof result.then === "function") {
         result.then(undefined, (error: unknown) => {
           if (this._attempt === attempt && this._phase === REPLY) this._attemptFailed(toSendError(error, port.name));
@@ -462,6 +467,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     const x = this._x;
     if (x !== undefined) {
       x.onProgress = undefined;
+      x.transfer = undefined;
       if (x.unwatch !== undefined) {
         x.unwatch();
         x.unwatch = undefined;
@@ -536,7 +542,13 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
   }
 
   private _extras(): SessionExtras {
-    return (this._x ??= { onProgress: undefined, unwatch: undefined, controller: undefined, endReason: undefined });
+    return (this._x ??= {
+      onProgress: undefined,
+      transfer: undefined,
+      unwatch: undefined,
+      controller: undefined,
+      endReason: undefined,
+    });
   }
 
   private _endedError(): SessionInvalidError {
@@ -563,6 +575,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
 /** Rarely needed state, allocated on first use. @internal */
 interface SessionExtras {
   onProgress: ((message: any) => unknown) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  transfer: TransferExtras | undefined;
   unwatch: (() => void) | undefined;
   controller: AbortController | undefined;
   endReason: unknown;

@@ -1,4 +1,4 @@
-import type { Role } from "./types.js";
+import type { Role, TransferExtras } from "./types.js";
 
 /**
  * The whole contract between psession and a channel. `send` may throw or reject to fail one
@@ -8,7 +8,8 @@ import type { Role } from "./types.js";
  * Everything below `close` is optional: a transport that has it gets more from the core.
  */
 export interface Transport<M = unknown> {
-  send(message: M): void | Promise<void>;
+  /** `extras.transfer`: objects to transfer rather than copy, for channels that can (workers); others ignore it. */
+  send(message: M, extras?: TransferExtras): void | Promise<void>;
   onMessage(listener: (message: M) => void): () => void;
   onClose?(listener: (reason?: unknown) => void): () => void;
   close?(): void;

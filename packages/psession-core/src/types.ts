@@ -5,7 +5,13 @@ import type { Session } from "./session.js";
 export type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Sends one message to the remote. A thrown error or rejected promise fails that send attempt. */
-export type Sender = (message: Message) => void | Promise<void>;
+export type Sender = (message: Message, extras?: TransferExtras) => void | Promise<void>;
+
+/** What a send may hand to the transport besides the message (workers: transferables). */
+export interface TransferExtras {
+  /** Objects to transfer, not copy (ArrayBuffers, MessagePorts): `postMessage(message, transfer)`. */
+  transfer?: readonly unknown[];
+}
 
 /**
  * Which half of the sid space this side allocates from when both peers initiate sessions
@@ -23,6 +29,11 @@ export interface SendOptions {
   retryInterval?: number;
   /** Aborts this send with a SessionAbortError (and tells the remote to stop). */
   signal?: AbortSignal;
+  /**
+   * Transferred to the remote instead of copied, where the channel can (workers). A transferred
+   * send is never retried automatically: its buffers are detached after the first attempt.
+   */
+  transfer?: readonly unknown[];
   /** Interim messages the remote sends with `session.progress()` before its answer; each restarts the timeout. */
   onProgress?: (message: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 }

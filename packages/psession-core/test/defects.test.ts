@@ -266,3 +266,26 @@ describe("small things (issue 15 item 19, issue 7 items 6-7)", () => {
     expect(error.message.match(/port "default"/g)).toHaveLength(1);
   });
 });
+
+describe("transfer lists (for workers)", () => {
+  test("send and post hand `transfer` to the transport; a transferred send is never retried", async () => {
+    const seen: { message: Message; transfer?: readonly unknown[] }[] = [];
+    const m = make({ sessionTimeout: 20 });
+    attach(m, {
+      send: (message: unknown, extras?: { transfer?: readonly unknown[] }) => void seen.push({ message: message as Message, transfer: extras?.transfer }),
+      onMessage: () => () => {},
+    });
+    const buffer = new ArrayBuffer(8);
+    const s = m.createSession();
+    expect(await settle(s.send({ q: 1 }, { transfer: [buffer], retryCount: 3 }))).toBeInstanceOf(SessionTimeoutError);
+    s.post({ q: 2 }, { transfer: [buffer] });
+    await s.send({ q: 3 }, { timeout: 1 }).catch(() => {});
+    s.end();
+    const requests = seen.filter((x) => x.message.$cancel === undefined);
+    expect(requests.map((x) => [x.message.q, x.transfer?.[0] === buffer])).toEqual([
+      [1, true],
+      [2, true],
+      [3, false],
+    ]);
+  });
+});
