@@ -271,11 +271,11 @@ export class SessionManager extends Emitter<ManagerEvents> {
   }
 
   /**
-   * @internal The live session `message` belongs to, or a new responder session when it opens
+   * The live session `message` belongs to, or a new responder session when it opens
    * one. Undefined for a late, duplicated, stale or forged answer: an answer never opens a
    * session, so no exchange between two peers can go on by itself (docs/protocol.md).
    */
-  _lookup(message: Message, port: Port): Session | undefined {
+  private _lookup(message: Message, port: Port): Session | undefined {
     const id = message[this.sessionIdName] as number;
     const session = port._sessions.get(id);
     if (session !== undefined) return session;

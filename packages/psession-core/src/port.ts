@@ -185,8 +185,8 @@ export class Port {
     for (const session of this._sessions.values()) session._connectionLost(error, undefined);
   }
 
-  /** @internal Removes the current transport's listeners. */
-  _unbind(): void {
+  /** Removes the current transport's listeners. */
+  private _unbind(): void {
     const detach = this._detach;
     this._detach = undefined;
     if (detach !== undefined) detach();

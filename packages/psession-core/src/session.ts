@@ -71,8 +71,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
   private _sendInterval = 0;
   private _attempt = 0;
   private _startedAt = 0;
-  /** @internal The sender the current attempt went through, so a transport closing fails only its own attempts. */
-  _via: unknown = undefined;
+  /** The sender the current attempt went through, so a transport closing fails only its own attempts. */
+  private _via: unknown = undefined;
   private _x: SessionExtras | undefined = undefined;
 
   /** @internal The port's local sessions in creation order (oldest first), for overflow recycling. */
@@ -406,8 +406,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     return undefined;
   }
 
-  /** @internal An attempt failed after it left (its promise rejected, its connection went away): retry later, or fail. */
-  _attemptFailed(error: SessionError): void {
+  /** An attempt failed after it left (its promise rejected, its connection went away): retry later, or fail. */
+  private _attemptFailed(error: SessionError): void {
     if (this._resolve === undefined) return;
     this._port.manager._queue.remove(this);
     if (this._retriesLeft > 0) {
@@ -445,10 +445,10 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
   }
 
   /**
-   * @internal Rejects the pending send with `error`; a `once` session then ends. `notify`: the
-   * remote may still be working on our turn (cancel, abort, final timeout): tell it to stop.
+   * Rejects the pending send with `error`; a `once` session then ends. `notify`: the remote may
+   * still be working on our turn (cancel, abort, final timeout): tell it to stop.
    */
-  _fail(error: Error, notify: boolean): void {
+  private _fail(error: Error, notify: boolean): void {
     const reject = this._reject;
     if (reject === undefined) return;
     if (notify) this._notifyCancel(error);
