@@ -134,3 +134,52 @@ test.each(["ndjson", "ndjson text"] as const)("%s: CRLF line ends leave a traili
   decoder.push(Buffer.from('{"sid":1}\r\n{"sid":2}\r\n'));
   expect(frames.map((f) => JSON.parse(f))).toEqual([{ sid: 1 }, { sid: 2 }]);
 });
+
+// Issue 15 item 4: a header announcing up to 4 GiB costs nothing until the bytes arrive.
+test("length-prefix: the body buffer grows with the bytes that arrive, never to the announced size up front", () => {
+  const frames: number[] = [];
+  const decoder = new LengthPrefixDecoder(0xffffffff, {
+    frame: (_buffer, start, end) => void frames.push(end - start),
+    oversize: () => {
+      throw new Error("not oversized");
+    },
+  });
+  const before = process.memoryUsage().arrayBuffers;
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(0xfffffff0, 0);
+  decoder.push(Buffer.concat([header, Buffer.alloc(100, 1)]));
+  for (let i = 0; i < 10; i++) decoder.push(Buffer.alloc(1000, 2));
+  expect(decoder.buffered).toBe(10_100);
+  // 4 GiB would show here; what is held is in the tens of KiB.
+  expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  expect(frames).toEqual([]);
+});
+
+test("length-prefix: a frame filled across many chunks (growing buffer) comes out exact", () => {
+  const got: Buffer[] = [];
+  const decoder = new LengthPrefixDecoder(1 << 22, {
+    frame: (buffer, start, end) => void got.push(Buffer.from(buffer.subarray(start, end))),
+    oversize: () => {
+      throw new Error("not oversized");
+    },
+  });
+  const payload = Buffer.alloc(300_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+  const bytes = Buffer.concat([frame("length-prefix", payload), frame("length-prefix", "after")]);
+  for (let at = 0; at < bytes.length; at += 777) decoder.push(bytes.subarray(at, at + 777));
+  expect(got).toHaveLength(2);
+  expect(got[0]!.equals(payload)).toBe(true);
+  expect(got[1]!.toString()).toBe("after");
+  expect(decoder.buffered).toBe(0);
+});
+
+// Issue 15 item 16: blank lines are no frames: skipped without an error object each.
+test.each(["ndjson", "ndjson text"] as const)("%s: blank lines (LF and CRLF) are skipped, not handed out", (mode) => {
+  const { decoder, frames, oversized } = decoderFor(mode);
+  decoder.push(Buffer.from('\n\n\r\n{"sid":1}\n\n'));
+  decoder.push(Buffer.alloc(64 * 1024, 0x0a));
+  decoder.push(Buffer.from('\r'));
+  decoder.push(Buffer.from('\n{"sid":2}\r\n'));
+  expect(frames.map((f) => JSON.parse(f))).toEqual([{ sid: 1 }, { sid: 2 }]);
+  expect(oversized).toEqual([]);
+});

@@ -1,7 +1,7 @@
 // Heartbeat: off by default; when on, an idle peer is pinged and a silent (half-open) one dropped.
 import net from "node:net";
 import { attach, NetChannelError } from "@psession/net";
-import { SessionAbortError, SessionManager } from "psession";
+import { SessionAbortError, SessionChannelError, SessionManager } from "psession";
 import { expect, test } from "vitest";
 import { track } from "./cleanup.js";
 import { closedOf, connected, listen, sleep, until } from "./helpers.js";
@@ -99,8 +99,37 @@ test("heartbeat is off by default: a plain line peer sees only the messages", as
   expect(socket.destroyed).toBe(false);
 });
 
-test("invalid heartbeat settings throw at attach time", () => {
+test("invalid heartbeat settings throw at attach time; the timeout defaults to the interval", () => {
   const { m } = manager();
   const socket = track(new net.Socket());
   expect(() => attach(m, socket, { heartbeat: { interval: 0, timeout: 100 } })).toThrow(RangeError);
+  expect(() => attach(m, socket, { heartbeat: { interval: 10, timeout: 0 } })).toThrow(/heartbeat.timeout/);
+  expect(() => attach(m, track(net.createServer()), { heartbeat: { interval: -5 } })).toThrow(/heartbeat.interval/);
+  expect(() => attach(m, track(new net.Socket()), { heartbeat: { interval: 50 } })).not.toThrow();
+});
+
+// Issue 15 item 11: `{ interval: 200, timeout: 200 }` used to close a healthy idle connection after
+// about 400 ms. The timeout now counts from the ping, the same meaning as in @psession/ws.
+test.each([
+  ["equal to", { interval: 60, timeout: 60 }],
+  ["smaller than", { interval: 60, timeout: 20 }],
+])("a timeout %s the interval keeps a healthy idle connection up on both ends, and still drops a silent peer", async (_what, heartbeat) => {
+  const server = manager();
+  const srv = track(net.createServer());
+  const attachment = attach(server.m, srv, { heartbeat });
+  server.m.handle((msg) => ({ n: msg.n }));
+  const { connect } = await listen("tcp", srv);
+  const client = manager();
+  const socket = track(connect());
+  const port = attach(client.m, socket, { heartbeat });
+  const silent = track(connect());
+  silent.on("data", () => {}); // reads pings, never answers
+  await until(() => attachment.ports.size === 2);
+  await sleep(700); // more than ten intervals of idleness
+  expect(socket.destroyed).toBe(false);
+  expect(attachment.ports.size).toBe(1);
+  expect(await port.request({ n: 1 })).toMatchObject({ n: 1 });
+  expect(client.errors).toEqual([]);
+  expect(server.errors.map((e) => (e as SessionChannelError).code)).toEqual(["HEARTBEAT_TIMEOUT"]);
+  expect(silent.destroyed || silent.readableEnded).toBe(true);
 });

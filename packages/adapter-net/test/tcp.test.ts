@@ -4,7 +4,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { attach, createSocketTransport, NetChannelError, type NetServerAttachOptions } from "@psession/net";
 import { pack, unpack } from "msgpackr";
-import { SessionAbortError, SessionManager, SessionSendError, type Port } from "psession";
+import { SessionAbortError, SessionChannelError, SessionManager, SessionSendError, type Port } from "psession";
 import { describe, expect, test } from "vitest";
 import { track } from "./cleanup.js";
 import { closedOf, connected, frame, listen, selfSigned, sleep, until } from "./helpers.js";
@@ -442,5 +442,124 @@ describe("transport details", () => {
     const error = await untrusted.request({}, { timeout: 60_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionAbortError);
     expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+  });
+});
+
+describe("the transport contract", () => {
+  test("a send while the socket connects completes once it has; a socket that never connects fails the send at once", async () => {
+    const { m, connect } = await psessionServer();
+    m.handle((msg) => ({ echo: msg.x }));
+    const client = manager();
+    const socket = connect();
+    expect(socket.connecting).toBe(true);
+    const port = attach(client.m, socket);
+    expect((await Promise.all([port.request({ x: 1 }), port.request({ x: 2 })])).map((r) => r.echo)).toEqual([1, 2]);
+
+    const probe = track(net.createServer());
+    const { server } = await listen("tcp", probe);
+    const { port: free } = server.address() as net.AddressInfo;
+    await new Promise((r) => probe.close(r));
+    const raw = createSocketTransport(track(net.connect(free, "127.0.0.1")), { report: () => {} });
+    const pending = raw.send({ x: 3 });
+    expect(pending).toBeInstanceOf(Promise);
+    const failure = await (pending as Promise<void>).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(SessionChannelError);
+    expect((failure as SessionChannelError).code).toBe("CLOSED");
+    expect(String((failure as Error).message)).toMatch(/closed before it connected .*ECONNREFUSED/);
+  });
+
+  test("any number of message and close listeners; each unsubscribe removes only its own", async () => {
+    const received: string[] = [];
+    const server = track(net.createServer((socket) => {
+      track(socket);
+      const t = createSocketTransport(socket);
+      t.onMessage((m) => void received.push(`a:${(m as { n: number }).n}`));
+      const offB = t.onMessage((m) => void received.push(`b:${(m as { n: number }).n}`));
+      t.onMessage((m) => {
+        if ((m as { n: number }).n === 1) offB();
+      });
+    }));
+    const { connect } = await listen("tcp", server);
+    const socket = track(connect());
+    const t = createSocketTransport(socket);
+    const closes: string[] = [];
+    t.onClose(() => void closes.push("one"));
+    const offTwo = t.onClose(() => void closes.push("two"));
+    t.onClose(() => void closes.push("three"));
+    offTwo();
+    t.send({ n: 1 });
+    t.send({ n: 2 });
+    await until(() => received.length === 3);
+    expect(received).toEqual(["a:1", "b:1", "a:2"]);
+    t.destroy(new Error("bye"));
+    expect(closes).toEqual(["one", "three"]);
+  });
+
+  // Issue 15 item 4: whatever throws inside a socket listener is reported and closes that connection only.
+  test("an exception inside a socket listener is reported and destroys only that connection", async () => {
+    const { m, errors, attachment, connect } = await psessionServer({
+      onConnection: (_port, _socket, transport) => {
+        transport.onMessage((message) => {
+          if ((message as { boom?: boolean }).boom) throw new Error("listener bug");
+        });
+      },
+    });
+    m.handle((msg) => ({ n: msg.n }));
+    const bad = connect();
+    const good = manager();
+    const goodPort = attach(good.m, connect());
+    await connected(bad);
+    await until(() => attachment.ports.size === 2);
+    bad.write('{"boom":true}\n');
+    await closedOf(bad);
+    const failures = errors.filter((e) => /a socket listener failed \(listener bug\): connection destroyed/.test(e.message));
+    expect(failures).toHaveLength(1);
+    expect((failures[0] as SessionChannelError).code).toBe("CLOSED");
+    await until(() => attachment.ports.size === 1);
+    expect(await goodPort.request({ n: 4 })).toMatchObject({ n: 4 });
+  });
+
+  // Issue 15 item 12: every encoded NDJSON frame is checked for newlines, strings too.
+  test("ndjson: a string serializer whose output holds a newline fails that send; nothing reaches the peer", async () => {
+    const received: Buffer[] = [];
+    const srv = track(net.createServer((socket) => {
+      track(socket);
+      socket.on("data", (chunk) => void received.push(chunk));
+    }));
+    const { connect } = await listen("tcp", srv);
+    const kv = {
+      encode: (message: unknown) => Object.entries(message as object).map(([k, v]) => `${k}=${String(v)}`).join("&"),
+      decode: (data: string | Uint8Array) => Object.fromEntries(new URLSearchParams(String(data))),
+    };
+    const client = manager();
+    const port = attach(client.m, connect(), { serializer: kv });
+    const injected = await port.request({ cmd: "hi\nsid=3&cmd=deleteAll" }).catch((e: unknown) => e);
+    expect(injected).toBeInstanceOf(SessionSendError);
+    expect((injected as Error).message).toMatch(/output contains a newline: NDJSON cannot carry it; use length-prefix framing/);
+    const pretty = { encode: (message: unknown) => JSON.stringify(message, null, 2), decode: kv.decode };
+    const other = attach(client.m, connect(), { serializer: pretty, port: "pretty" });
+    expect(await other.request({ a: 1 }).catch((e: unknown) => e)).toBeInstanceOf(SessionSendError);
+    void port.request({ cmd: "fine" }, { timeout: 100 }).catch(() => {});
+    await until(() => received.length > 0);
+    await sleep(20);
+    expect(Buffer.concat(received).toString()).toMatch(/^cmd=fine&sid=\d+[^\n]*\n$/);
+  });
+
+  // Issue 15 item 16: blank lines cost nothing: no error object, no warning, per attacker byte.
+  test("ndjson: 1 MiB of blank lines is skipped without a single report, and the connection keeps working", async () => {
+    const { m, errors, attachment, connect } = await psessionServer();
+    m.handle((msg) => ({ n: msg.n }));
+    const socket = connect();
+    await connected(socket);
+    await until(() => attachment.ports.size === 1);
+    const blanks = Buffer.alloc(1024 * 1024, 0x0a);
+    for (let at = 0; at < blanks.length; at += 64 * 1024) socket.write(blanks.subarray(at, at + 64 * 1024));
+    socket.write(Buffer.from("\r\n".repeat(1000)));
+    const replies: unknown[] = [];
+    lines(socket, (msg) => replies.push(msg));
+    socket.write('{"sid":1,"n":5}\n');
+    await until(() => replies.length === 1);
+    expect(replies[0]).toMatchObject({ sid: 1, n: 5 });
+    expect(errors).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // ws ping/pong heartbeats: a peer that stops answering is terminated and its sessions abort.
 import { attach } from "@psession/ws";
-import { SessionAbortError } from "psession";
+import { SessionAbortError, SessionChannelError } from "psession";
 import type { WebSocket } from "ws";
 import { afterEach, expect, test } from "vitest";
 import { manager, openSocket, sleep, startServer, teardown, until } from "./helpers.js";
@@ -67,8 +67,33 @@ test("client heartbeat detects a server that stopped answering pings", async () 
 });
 
 test("heartbeat options are validated", async () => {
-  const { url } = await startServer();
+  const { url, wss } = await startServer();
   const client = manager();
   const ws = await openSocket(url);
   expect(() => attach(client, ws, { heartbeat: { interval: 0 } })).toThrow(/heartbeat.interval/);
+  expect(() => attach(client, ws, { heartbeat: { interval: 10, timeout: -1 } })).toThrow(/heartbeat.timeout/);
+  expect(() => attach(manager(), wss, { heartbeat: { interval: Number.NaN } })).toThrow(RangeError);
+});
+
+// Issue 15 item 11: the timeout counts from the ping, so an equal or smaller timeout never closes
+// a healthy idle connection; it still catches a silent peer.
+test.each([
+  ["equal to", { interval: 40, timeout: 40 }],
+  ["smaller than", { interval: 40, timeout: 15 }],
+])("a timeout %s the interval keeps healthy idle connections up, both ends, and still drops a silent peer", async (_what, heartbeat) => {
+  const { wss, url } = await startServer();
+  const server = manager({ sessionTimeout: 60_000 });
+  const handle = attach<WebSocket>(server, wss, { heartbeat });
+  server.handle((m) => ({ n: m.n }));
+  const client = manager();
+  const port = attach(client, await openSocket(url), { heartbeat });
+  const silent = manager();
+  attach(silent, await openSocket(url, { autoPong: false }));
+  await until(() => handle.ports.size === 2);
+  await sleep(500); // more than ten intervals of idleness
+  expect(handle.ports.size).toBe(1);
+  expect(port.attached).toBe(true);
+  expect(await port.request({ n: 1 })).toMatchObject({ n: 1 });
+  expect(client.errors).toEqual([]);
+  expect(server.errors.map((e) => (e as SessionChannelError).code)).toEqual(["HEARTBEAT_TIMEOUT"]);
 });

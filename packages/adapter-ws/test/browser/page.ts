@@ -30,7 +30,9 @@ async function run(jsonUrl: string, binaryUrl: string) {
 
   const ws = new WebSocket(jsonUrl);
   const port: Port = attach(manager, ws);
-  const beforeOpen = await port.request({ n: 0 }).then(() => "resolved", failure);
+  // Sent while the socket is still connecting: it waits for the open.
+  const connectingAtSend = ws.readyState === WebSocket.CONNECTING;
+  const beforeOpen = await port.request({ n: 0 }).catch(failure);
   await whenOpen(ws);
 
   const reply = await port.request({ n: 21 });
@@ -62,6 +64,7 @@ async function run(jsonUrl: string, binaryUrl: string) {
   bin.close();
 
   return {
+    connectingAtSend,
     beforeOpen,
     reply,
     step1,
