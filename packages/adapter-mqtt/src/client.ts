@@ -28,7 +28,7 @@ export interface MqttClientLike {
   publish(
     topic: string,
     payload: string | Buffer | Uint8Array,
-    options: { qos: 0 | 1 | 2; retain: boolean; properties?: PublishProperties },
+    options: { qos: 0 | 1 | 2; retain?: boolean; properties?: PublishProperties },
     callback: (error?: Error) => void,
   ): unknown;
   subscribe(

@@ -80,6 +80,8 @@ export class MqttLink implements PortLink {
   private readonly correlation: Correlation;
   private readonly portOptions: Record<string, unknown>;
   private readonly outbox: Outbox;
+  /** Requests and replies are never retained: `retain` is left at MQTT.js's default, false. */
+  private readonly publishOptions: { qos: 0 | 1 | 2; properties?: PublishProperties };
   private subscribedOnce = false;
   private generation = 0;
   private closed = false;
@@ -144,6 +146,7 @@ export class MqttLink implements PortLink {
     for (const key of OWN_OPTIONS) delete portOptions[key];
     this.portOptions = portOptions;
     this.outbox = new Outbox(window, this.publishQueued);
+    this.publishOptions = { qos: this.qos };
 
     client.on("message", this.onMessage);
     client.on("connect", this.onConnect);
@@ -362,19 +365,22 @@ export class MqttLink implements PortLink {
 
   private publish(transport: PortTransport, sid: number, payload: string | Uint8Array): Promise<void> {
     let topic = transport.topic;
-    let properties: PublishProperties | undefined;
+    // The same options object every time on MQTT 3.1.1 (MQTT.js copies it); never an undefined
+    // member: MQTT.js spreads these options, and V8 copies such an object on a slow path.
+    let options = this.publishOptions;
     if (this.v5) {
       const route = transport.routes?.get(sid);
       if (route?.topic !== undefined) topic = route.topic;
-      properties = { responseTopic: transport.replyTopic };
+      const properties: PublishProperties = { responseTopic: transport.replyTopic };
       const correlation = (sid & 1) === this.ownParity ? this.correlation.encode(sid) : route?.correlation;
       if (correlation !== undefined) properties.correlationData = correlation as Buffer;
       // A command nobody took within its timeout is stale: the broker drops it rather than deliver it late.
       const timeout = transport.port?.sessionTimeout ?? 0;
       if (timeout > 0 && timeout !== Infinity) properties.messageExpiryInterval = Math.ceil(timeout / 1000);
+      options = { qos: this.qos, properties };
     }
     return new Promise<void>((resolve, reject) => {
-      this.client.publish(topic, payload as Buffer, { qos: this.qos, retain: false, properties }, (error) => {
+      this.client.publish(topic, payload as Buffer, options, (error) => {
         if (error === undefined || error === null) resolve();
         else
           reject(

@@ -1,5 +1,7 @@
 import type { Serializer } from "psession";
 
+const decoder = new TextDecoder();
+
 /**
  * The default codec: JSON text payloads (UTF-8). MQTT payloads are bytes, so `decode` gets a
  * `Buffer`; a custom `serializer` (MessagePack, CBOR) gets the same.
@@ -7,5 +9,5 @@ import type { Serializer } from "psession";
 export const jsonSerializer: Serializer = {
   encode: (message) => JSON.stringify(message),
   decode: (data) =>
-    JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString()),
+    JSON.parse(typeof data === "string" ? data : Buffer.isBuffer(data) ? data.toString() : decoder.decode(data)),
 };

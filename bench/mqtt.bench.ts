@@ -1,0 +1,372 @@
+// @psession/mqtt against raw MQTT.js with a hand-written correlation map (the limit), through real
+// brokers on 127.0.0.1: the embedded aedes (TCP_NODELAY on accepted sockets) and a private
+// mosquitto (set_tcp_nodelay true; and stock, without it). Requester and responder are two MQTT
+// clients in this process, so every figure pays for both ends and two broker hops.
+import { attach, type MqttAttachment } from "@psession/mqtt";
+import { SessionManager } from "psession";
+import {
+  type Broker,
+  connectClient,
+  endClient,
+  findMosquitto,
+  startAedes,
+  startMosquitto,
+} from "../packages/adapter-mqtt/test/brokers.js";
+import { type BenchTable, fmt, latency, throughput } from "./harness.js";
+import { createIdMapClient } from "./id-map.js";
+
+type Client = Awaited<ReturnType<typeof connectClient>>;
+type QoS = 0 | 1;
+
+const TIMEOUT = 60_000;
+let topics = 0;
+
+interface Contender {
+  name: string;
+  call: (v: number) => Promise<unknown>;
+  close: () => Promise<void>;
+}
+
+interface Setup {
+  url: string;
+  qos: QoS;
+  /** TCP_NODELAY on the clients' sockets. */
+  noDelay: boolean;
+  protocolVersion: 4 | 5;
+}
+
+function setNoDelay(client: Client, on: boolean): void {
+  const apply = () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(on);
+  apply();
+  client.on("connect", apply);
+}
+
+/** The limit: one publish each way, `{id, v}` JSON, a Map of id → promise on the requester. */
+async function raw(s: Setup): Promise<Contender> {
+  const base = `bench/${process.pid}/${++topics}`;
+  const responder = await connectClient(s.url, { protocolVersion: s.protocolVersion });
+  const requester = await connectClient(s.url, { protocolVersion: s.protocolVersion });
+  setNoDelay(responder, s.noDelay);
+  setNoDelay(requester, s.noDelay);
+  responder.on("message", (_topic, payload) => {
+    const m = JSON.parse(payload.toString());
+    responder.publish(`${base}/dev/out`, JSON.stringify({ id: m.id, v: m.v }), { qos: s.qos });
+  });
+  await responder.subscribeAsync(`${base}/dev/in`, { qos: s.qos });
+  const ids = createIdMapClient(TIMEOUT);
+  requester.on("message", (_topic, payload) => {
+    const m = JSON.parse(payload.toString());
+    ids.settle(m.id, m);
+  });
+  await requester.subscribeAsync(`${base}/+/out`, { qos: s.qos });
+  return {
+    name: "raw MQTT.js + id map",
+    call: (v) => ids.call((id) => requester.publish(`${base}/dev/in`, JSON.stringify({ id, v }), { qos: s.qos })),
+    close: async () => {
+      ids.dispose();
+      await Promise.all([endClient(responder), endClient(requester)]);
+    },
+  };
+}
+
+async function psession(s: Setup): Promise<Contender> {
+  const base = `bench/${process.pid}/${++topics}`;
+  const deviceClient = await connectClient(s.url, { protocolVersion: s.protocolVersion });
+  const controllerClient = await connectClient(s.url, { protocolVersion: s.protocolVersion });
+  const device = new SessionManager({ sessionTimeout: TIMEOUT });
+  const controller = new SessionManager({ sessionTimeout: TIMEOUT });
+  const attachments: MqttAttachment[] = [
+    attach(device, deviceClient, {
+      publish: `${base}/dev/out`,
+      subscribe: `${base}/dev/in`,
+      qos: s.qos,
+      noDelay: s.noDelay,
+    }),
+    attach(controller, controllerClient, {
+      publish: `${base}/{port}/in`,
+      subscribe: `${base}/{port}/out`,
+      qos: s.qos,
+      noDelay: s.noDelay,
+    }),
+  ];
+  device.handle((m) => ({ v: m.v }));
+  await Promise.all(attachments.map((a) => a.whenReady()));
+  const port = attachments[1]!.port("dev");
+  return {
+    name: "@psession/mqtt",
+    call: (v) => port.request({ v }),
+    close: async () => {
+      await Promise.all(attachments.map((a) => a.close()));
+      device.clear();
+      controller.clear();
+      await Promise.all([endClient(deviceClient), endClient(controllerClient)]);
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  broker: string;
+  qos: QoS;
+  contender: string;
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+/** raw and psession on one broker and QoS, interleaved over `rounds`; medians. */
+async function pair(
+  label: string,
+  s: Setup,
+  rounds: number,
+  samples: number,
+  warmup: number,
+  ms: number,
+): Promise<Row[]> {
+  const contenders = [await raw(s), await psession(s)];
+  try {
+    for (const c of contenders) {
+      const r = (await c.call(7)) as { v?: number };
+      if (r?.v !== 7) throw new Error(`${c.name} answered ${JSON.stringify(r)}`);
+    }
+    const lat = contenders.map(() => [] as { p50: number; p99: number }[]);
+    const tput = contenders.map(() => [] as number[]);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, c] of contenders.entries()) {
+        lat[i]!.push(await latency(() => c.call(1), samples, warmup));
+        tput[i]!.push(await throughput(() => c.call(1), 256, ms));
+      }
+    }
+    return contenders.map((c, i) => ({
+      broker: label,
+      qos: s.qos,
+      contender: c.name,
+      p50: median(lat[i]!.map((l) => l.p50)),
+      p99: median(lat[i]!.map((l) => l.p99)),
+      rps: median(tput[i]!),
+    }));
+  } finally {
+    for (const c of contenders) await c.close();
+  }
+}
+
+/** One controller, `devices` responders, every round one request to each device at once. */
+async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, psessionSide: boolean) {
+  const base = `bench/${process.pid}/${++topics}`;
+  const clients: Client[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  for (let from = 0; from < devices; from += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, devices - from) }, () => connectClient(url, { protocolVersion })),
+    );
+    clients.push(...batch);
+  }
+  for (const c of clients) setNoDelay(c, true);
+  const controllerClient = await connectClient(url, { protocolVersion });
+  setNoDelay(controllerClient, true);
+  let call: (device: number) => Promise<unknown>;
+  if (psessionSide) {
+    const attachments = await Promise.all(
+      clients.map(async (c, i) => {
+        const m = new SessionManager({ sessionTimeout: TIMEOUT });
+        m.handle((msg) => ({ v: msg.v }));
+        const a = attach(m, c, { publish: `${base}/d${i}/out`, subscribe: `${base}/d${i}/in` });
+        await a.whenReady();
+        closers.push(async () => {
+          await a.close();
+          m.clear();
+        });
+        return a;
+      }),
+    );
+    const controller = new SessionManager({ sessionTimeout: TIMEOUT });
+    const a = attach(controller, controllerClient, { publish: `${base}/{port}/in`, subscribe: `${base}/{port}/out` });
+    await a.whenReady();
+    closers.push(async () => {
+      await a.close();
+      controller.clear();
+    });
+    void attachments;
+    call = (device) => controller.request(`d${device}`, { v: device });
+  } else {
+    await Promise.all(
+      clients.map(async (c, i) => {
+        c.on("message", (_topic, payload) => {
+          const m = JSON.parse(payload.toString());
+          c.publish(`${base}/d${i}/out`, JSON.stringify({ id: m.id, v: m.v }), { qos: 1 });
+        });
+        await c.subscribeAsync(`${base}/d${i}/in`, { qos: 1 });
+      }),
+    );
+    const ids = createIdMapClient(TIMEOUT);
+    controllerClient.on("message", (_topic, payload) => {
+      const m = JSON.parse(payload.toString());
+      ids.settle(m.id, m);
+    });
+    await controllerClient.subscribeAsync(`${base}/+/out`, { qos: 1 });
+    closers.push(async () => ids.dispose());
+    call = (device) =>
+      ids.call((id) =>
+        controllerClient.publish(`${base}/d${device}/in`, JSON.stringify({ id, v: device }), { qos: 1 }),
+      );
+  }
+  const round = () => Promise.all(Array.from({ length: devices }, (_, d) => call(d)));
+  return {
+    round,
+    close: async () => {
+      for (const close of closers) await close();
+      await Promise.all([...clients, controllerClient].map((c) => endClient(c)));
+    },
+  };
+}
+
+async function fanOutRows(label: string, url: string, protocolVersion: 4 | 5): Promise<(string | number)[][]> {
+  const DEVICES = 200;
+  const sides = [await fanOut(url, protocolVersion, DEVICES, false), await fanOut(url, protocolVersion, DEVICES, true)];
+  try {
+    const times = sides.map(() => [] as number[]);
+    for (let r = 0; r < 5; r++) for (const side of sides) await side.round(); // warm-up
+    for (let r = 0; r < 30; r++) {
+      for (const [i, side] of sides.entries()) {
+        const t = performance.now();
+        await side.round();
+        times[i]!.push(performance.now() - t);
+      }
+    }
+    const limit = median(times[0]!);
+    return sides.map((_, i) => {
+      const ms = median(times[i]!);
+      const sorted = [...times[i]!].sort((a, b) => a - b);
+      return [
+        label,
+        i === 0 ? "raw MQTT.js + id map" : "@psession/mqtt",
+        fmt(ms, 2),
+        fmt(sorted[Math.floor(sorted.length * 0.9)]!, 2),
+        fmt((DEVICES * 1000) / ms),
+        `${fmt((limit / ms) * 100)}%`,
+      ];
+    });
+  } finally {
+    for (const side of sides) await side.close();
+  }
+}
+
+export default async function mqttBench(): Promise<BenchTable[]> {
+  const brokers: Broker[] = [];
+  const rows: Row[] = [];
+  const fan: (string | number)[][] = [];
+  const stock: Row[] = [];
+  const hasMosquitto = findMosquitto() !== undefined;
+  try {
+    const aedes = await startAedes();
+    brokers.push(aedes);
+    for (const qos of [0, 1] as const) {
+      rows.push(
+        ...(await pair(
+          "aedes (3.1.1)",
+          { url: aedes.url, qos, noDelay: true, protocolVersion: 4 },
+          3,
+          2000,
+          300,
+          1500,
+        )),
+      );
+    }
+    fan.push(...(await fanOutRows("aedes (3.1.1)", aedes.url, 4)));
+    if (hasMosquitto) {
+      const fast = await startMosquitto({ noDelay: true });
+      brokers.push(fast);
+      for (const qos of [0, 1] as const) {
+        rows.push(
+          ...(await pair(
+            "mosquitto, nodelay (5)",
+            { url: fast.url, qos, noDelay: true, protocolVersion: 5 },
+            3,
+            2000,
+            300,
+            1500,
+          )),
+        );
+      }
+      fan.push(...(await fanOutRows("mosquitto, nodelay (5)", fast.url, 5)));
+      // Stock: mosquitto without set_tcp_nodelay, clients as MQTT.js leaves them (Nagle on), then
+      // the adapter's default (TCP_NODELAY on the clients only). ~40 ms per hop: few samples.
+      const slow = await startMosquitto({ noDelay: false });
+      brokers.push(slow);
+      stock.push(
+        ...(await pair(
+          "stock mosquitto, clients Nagle",
+          { url: slow.url, qos: 1, noDelay: false, protocolVersion: 5 },
+          1,
+          40,
+          5,
+          1500,
+        )),
+      );
+      stock.push(
+        ...(await pair(
+          "stock mosquitto, clients nodelay",
+          { url: slow.url, qos: 1, noDelay: true, protocolVersion: 5 },
+          1,
+          40,
+          5,
+          1500,
+        )),
+      );
+    }
+  } finally {
+    for (const b of brokers) await b.close();
+  }
+  const table = (title: string, note: string, list: Row[]): BenchTable => ({
+    title,
+    note,
+    columns: ["broker", "QoS", "contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs raw", "p50 vs raw"],
+    rows: list.map((r, i) => {
+      const limit = list[i - (i % 2)]!; // rows come in pairs: raw, then psession
+      return [
+        r.broker,
+        r.qos,
+        r.contender,
+        fmt(r.p50, 1),
+        fmt(r.p99, 1),
+        fmt(r.rps),
+        `${fmt((r.rps / limit.rps) * 100)}%`,
+        `${fmt((limit.p50 / r.p50) * 100)}%`,
+      ];
+    }),
+  });
+  const tables: BenchTable[] = [
+    table(
+      "MQTT request/response: sequential latency and 256 in flight",
+      "Requester and responder are two MQTT.js 5 clients in one process, TCP_NODELAY on both and on the broker; payload {v:1} as JSON. " +
+        "Median of 3 interleaved rounds; latency = 2,000 sequential calls (µs), throughput = 256 calls in flight for 1.5 s. " +
+        "Raw: publish {id, v}, the responder echoes, a Map of id → promise; @psession/mqtt: port.request() against manager.handle().",
+      rows,
+    ),
+    {
+      title: "MQTT fan-out: one controller, 200 devices, one request to each at once",
+      note: "200 responder clients plus one controller, QoS 1, TCP_NODELAY everywhere. A round is 200 requests at once, one per device; median and 90th percentile of 30 rounds after 5 warm-up rounds, interleaved.",
+      columns: ["broker", "contender", "round p50 ms", "round p90 ms", "req/s", "vs raw"],
+      rows: fan,
+    },
+  ];
+  if (stock.length > 0) {
+    tables.push(
+      table(
+        "MQTT on a stock mosquitto (no set_tcp_nodelay): what Nagle costs",
+        "QoS 1, MQTT 5, one round of 40 sequential calls and 256 in flight for 1.5 s. 'clients Nagle': MQTT.js's default sockets (the adapter with noDelay: false); " +
+          "'clients nodelay': TCP_NODELAY on the clients (the adapter's default), the broker still without it.",
+        stock,
+      ),
+    );
+  } else {
+    tables.push({
+      title: "mosquitto",
+      note: "mosquitto is not installed: its rows were skipped.",
+      columns: ["-"],
+      rows: [],
+    });
+  }
+  return tables;
+}
