@@ -1,3 +1,4 @@
+import { describeConnectionPorts } from "./connections.js";
 import { Emitter } from "./emitter.js";
 import { SessionCancelError, SessionError, SessionInvalidError, SessionTimeoutError } from "./errors.js";
 import { Port } from "./port.js";
@@ -43,8 +44,6 @@ export class SessionManager extends Emitter<ManagerEvents> {
   readonly _wire: boolean;
   /** @internal */ readonly _errorKey: string;
   /** @internal */ readonly _replays: ReplayCache;
-  /** @internal Adapters' hints for "no transport attached" errors (see connections.ts). */
-  readonly _hints: ((port: Port) => string | undefined)[] = [];
   private readonly _resolvers: ((name: string) => Port | undefined)[] = [];
   private _live = 0;
   private _sweeper: PlatformTimer | undefined = undefined;
@@ -362,13 +361,9 @@ export class SessionManager extends Emitter<ManagerEvents> {
     this.report(error, undefined);
   }
 
-  /** @internal The hint of the "no transport attached" error, from the adapters' connection helpers. */
-  _portsHint(port: Port): string | undefined {
-    for (const hint of this._hints) {
-      const text = hint(port);
-      if (text !== undefined) return text;
-    }
-    return undefined;
+  /** @internal The hint of the "no transport attached" error: a server's ports are per connection. */
+  _portsHint(_port: Port): string | undefined {
+    return describeConnectionPorts(this);
   }
 
   /** @internal +1 when a send starts waiting without a timeout, -1 when it settles. */

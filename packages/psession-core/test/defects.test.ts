@@ -289,3 +289,23 @@ describe("transfer lists (for workers)", () => {
     ]);
   });
 });
+
+test("a server that sends on a port with no transport is told that each connection has its own port", async () => {
+  const server = make();
+  const [a, b] = createMemoryTransportPair();
+  const { attachConnections } = await import("psession");
+  const handle = attachConnections(server, {
+    label: "test",
+    listen: (accept) => {
+      accept(b, undefined);
+      return () => {};
+    },
+    defaultName: () => "device-7",
+    transport: (end) => end,
+    end: () => {},
+  });
+  const outcome = await settle(server.request({ q: 1 }));
+  expect((outcome as Error).message).toMatch(/port "default" has no transport attached; this manager gives each connection its own port \(1 now: "device-7"\)/);
+  handle.close();
+  void a;
+});
