@@ -299,9 +299,23 @@ export class SessionManager extends Emitter<ManagerEvents> {
       this._late(id, port);
       return undefined;
     }
+    if (port._responders >= port.maxResponders) {
+      this._overloaded(message, port);
+      return undefined;
+    }
     const remote = new Session(port, id, true, undefined);
     this._added(port, remote);
     return remote;
+  }
+
+  /** The remote has `maxResponders` sessions open here: refuse this one at once, without running anything. */
+  private _overloaded(message: Message, port: Port): void {
+    const id = message[this.sessionIdName] as number;
+    const text = `${port} already has ${port.maxResponders} sessions open by the remote (maxResponders): session ${id} refused`;
+    this.report(new SessionError(text), port);
+    const answer: Message = { [this.sessionIdName]: id, [this._errorKey]: { name: "SessionOverloadError", message: text } };
+    if (this._wire) answer[RE] = typeof message[TURN] === "number" ? message[TURN] : 0;
+    port._resend(answer);
   }
 
   private _late(id: number, port: Port): void {

@@ -8,6 +8,7 @@ import { RE } from "./wire.js";
 
 /** Role-less ports remember this many of their own ended sids, to drop late replies from peers that only echo the sid. */
 const ENDED_LOCAL_KEPT = 1024;
+const DEFAULT_MAX_RESPONDERS = 1024;
 const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 
 const ONCE: SessionOptions = { once: true };
@@ -23,6 +24,8 @@ export class Port {
   sessionTimeout: number;
   sessionMaxLife: number;
   maxSessionCount: number;
+  /** Most sessions the remote may have open here at once; see PortOptions.maxResponders. */
+  maxResponders: number;
   retryCount: number;
   retryInterval: number;
   onSessionOverflow: ((port: Port) => number | undefined) | undefined;
@@ -64,6 +67,7 @@ export class Port {
     this.sessionTimeout = manager.sessionTimeout;
     this.sessionMaxLife = manager.sessionMaxLife;
     this.maxSessionCount = manager.maxSessionCount;
+    this.maxResponders = DEFAULT_MAX_RESPONDERS;
     this.retryCount = manager.retryCount;
     this.retryInterval = manager.retryInterval;
     this.onSessionOverflow = manager.onSessionOverflow;
@@ -80,6 +84,7 @@ export class Port {
     if (options.retryCount !== undefined) this.retryCount = options.retryCount;
     if (options.retryInterval !== undefined) this.retryInterval = options.retryInterval;
     if (options.onSessionOverflow !== undefined) this.onSessionOverflow = options.onSessionOverflow;
+    if (options.maxResponders !== undefined) this.maxResponders = Math.max(0, options.maxResponders);
     if (options.maxSessionCount !== undefined) {
       // isSession() checks the manager's bound, so a port may only narrow it.
       this.maxSessionCount = Math.max(1, Math.min(Math.floor(options.maxSessionCount), this.manager.maxSessionCount));
@@ -297,6 +302,11 @@ export class Port {
       ended.add(session.id);
       if (ended.size > ENDED_LOCAL_KEPT) ended.delete(ended.values().next().value!);
     }
+  }
+
+  /** @internal Live sessions the remote opened here. */
+  get _responders(): number {
+    return this._sessions.size - this._local;
   }
 
   /** @internal Is `id` in the half of the sid space this side allocates from? */

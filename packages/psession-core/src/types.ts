@@ -63,6 +63,11 @@ export interface PortOptions {
    * SessionChannelError "BACKPRESSURE" until the queue drains (default 1 MiB).
    */
   highWaterMark?: number;
+  /**
+   * Most sessions the remote may have open on this port at once (default 1024). Openings past it
+   * are answered at once with a `SessionOverloadError` remote error and never reach the handler.
+   */
+  maxResponders?: number;
   /** A peer that stays over the high-water mark this long (ms) is disconnected (default 30000). */
   backpressureTimeout?: number;
 }

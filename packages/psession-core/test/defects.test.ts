@@ -309,3 +309,23 @@ test("a server that sends on a port with no transport is told that each connecti
   handle.close();
   void a;
 });
+
+test("hostile peers: openings past maxResponders are refused at once and never reach the handler", async () => {
+  const [a, b] = createMemoryTransportPair<Message>();
+  const server = make();
+  server.on("error", () => {});
+  attach(server, b, { maxResponders: 1024 });
+  let started = 0;
+  server.handle(() => {
+    started++;
+    return new Promise(() => {}); // a handler that never answers
+  });
+  const refused: Message[] = [];
+  a.onMessage((m) => void refused.push(m));
+  for (let i = 0; i < 5000; i++) a.send({ sid: 2 * i + 1, $turn: i + 1, n: i }); // a raw client, not psession
+  await delay(20);
+  expect(started).toBe(1024);
+  expect(server.size).toBe(1024);
+  expect(refused).toHaveLength(5000 - 1024);
+  expect(refused[0]).toMatchObject({ $error: { name: "SessionOverloadError" }, $re: 1025 });
+});
