@@ -468,6 +468,7 @@ export function runConformance(name: string, factory: PairFactory, options: Conf
         await sleep(100);
         expect(seen.length).toBe(before);
         expect(before).toBeLessThan(i);
+        expect(sender.bufferedAmount!).toBeGreaterThan(0);
         const drained = new Promise<void>((resolve) => {
           const off = sender.onDrain!(() => {
             off();
@@ -475,7 +476,12 @@ export function runConformance(name: string, factory: PairFactory, options: Conf
           });
         });
         receiver.resume!();
-        await drained;
+        await Promise.race([
+          drained,
+          sleep(5000).then(() => {
+            throw new Error(`onDrain did not fire; bufferedAmount ${sender.bufferedAmount}, ${seen.length}/${i} delivered`);
+          }),
+        ]);
         expect(sender.bufferedAmount).toBe(0);
         await until(() => seen.length === i);
         expect(seen).toEqual(Array.from({ length: i }, (_, n) => n));

@@ -134,28 +134,31 @@ export function attachConnections<C extends object, I, T extends Transport>(
     });
   };
 
-  const tracked = (transport: T, entry: Entry<C>): Transport => {
-    const wrapper: { -readonly [K in keyof Transport]: Transport[K] } = {
-      send: transport.send.bind(transport),
-      onMessage(listener) {
-        const off = transport.onMessage(listener);
-        return () => {
-          off();
-          released(entry);
-        };
-      },
+  /**
+   * Attaches `transport` and learns when psession lets go of it: the unsubscribe of the message
+   * listener attach() subscribes is wrapped, on this transport instance, for that one call only.
+   * The transport itself goes to attach(), so the send path has no extra layer.
+   */
+  const attachTracked = (transport: T, entry: Entry<C>, attachOptions: AttachOptions): Port => {
+    const target = transport as { onMessage: Transport["onMessage"] };
+    const hadOwn = Object.prototype.hasOwnProperty.call(target, "onMessage");
+    const original = target.onMessage;
+    let first = true;
+    target.onMessage = function (listener) {
+      const off = original.call(this, listener);
+      if (!first) return off;
+      first = false;
+      return () => {
+        off();
+        released(entry);
+      };
     };
-    if (transport.onClose !== undefined) wrapper.onClose = transport.onClose.bind(transport);
-    if (transport.close !== undefined) wrapper.close = transport.close.bind(transport);
-    if (transport.onDrain !== undefined) wrapper.onDrain = transport.onDrain.bind(transport);
-    if (transport.pause !== undefined) wrapper.pause = transport.pause.bind(transport);
-    if (transport.resume !== undefined) wrapper.resume = transport.resume.bind(transport);
-    if ("role" in transport) wrapper.role = transport.role;
-    if (transport.channel !== undefined) wrapper.channel = transport.channel;
-    if ("bufferedAmount" in transport) {
-      Object.defineProperty(wrapper, "bufferedAmount", { get: () => transport.bufferedAmount, enumerable: true });
+    try {
+      return attach(manager, transport, attachOptions);
+    } finally {
+      if (hadOwn) target.onMessage = original;
+      else delete (target as { onMessage?: unknown }).onMessage;
     }
-    return wrapper;
   };
 
   const uniqueName = (base: string): string => {
@@ -205,8 +208,7 @@ export function attachConnections<C extends object, I, T extends Transport>(
     let port: Port;
     try {
       // Role: the option when given (an explicit undefined too), else the transport's ("server").
-      const attachOptions: AttachOptions = { ...portOptions, port: name };
-      port = attach(manager, tracked(transport, entry), attachOptions);
+      port = attachTracked(transport, entry, { ...portOptions, port: name });
     } catch (error) {
       entry.bound = false;
       transport.close?.();
