@@ -18,8 +18,16 @@ export class Correlation {
     this.prefix = Buffer.from(`${tag}.`, "latin1");
   }
 
+  /** Encoded correlations by sid: the same bytes for every message of a sid, built once. */
+  private readonly cache: (Buffer | undefined)[] = [];
+
   encode(sid: number): Buffer {
-    return Buffer.from(`${this.tag}.${sid}`, "latin1");
+    let data = this.cache[sid];
+    if (data === undefined) {
+      data = Buffer.from(`${this.tag}.${sid}`, "latin1");
+      if (sid < 0x10000) this.cache[sid] = data;
+    }
+    return data;
   }
 
   /** The sid in one of our correlations; undefined for anything else (another requester's, garbage). */

@@ -365,19 +365,27 @@ export class MqttLink implements PortLink {
 
   private publish(transport: PortTransport, sid: number, payload: string | Uint8Array): Promise<void> {
     let topic = transport.topic;
-    // The same options object every time on MQTT 3.1.1 (MQTT.js copies it); never an undefined
-    // member: MQTT.js spreads these options, and V8 copies such an object on a slow path.
+    // The same options object whenever there are no properties (MQTT.js copies it). MQTT.js spreads
+    // these options over its defaults; any key they lack (even an undefined one) sends V8's copy
+    // down a slow path, ~1 µs per publish.
     let options = this.publishOptions;
     if (this.v5) {
       const route = transport.routes?.get(sid);
       if (route?.topic !== undefined) topic = route.topic;
-      const properties: PublishProperties = { responseTopic: transport.replyTopic };
-      const correlation = (sid & 1) === this.ownParity ? this.correlation.encode(sid) : route?.correlation;
-      if (correlation !== undefined) properties.correlationData = correlation as Buffer;
-      // A command nobody took within its timeout is stale: the broker drops it rather than deliver it late.
-      const timeout = transport.port?.sessionTimeout ?? 0;
-      if (timeout > 0 && timeout !== Infinity) properties.messageExpiryInterval = Math.ceil(timeout / 1000);
-      options = { qos: this.qos, properties };
+      let properties: PublishProperties | undefined;
+      if ((sid & 1) === this.ownParity) {
+        // A turn of a session this side opened: where to answer, what to echo, and when it is
+        // stale (a command nobody took within its timeout is dropped by the broker, not delivered late).
+        properties = { responseTopic: transport.replyTopic, correlationData: this.correlation.encode(sid) };
+        const timeout = transport.port?.sessionTimeout ?? 0;
+        if (timeout > 0 && timeout !== Infinity) properties.messageExpiryInterval = Math.ceil(timeout / 1000);
+      } else {
+        // An answer: echo the requester's correlationData; name this instance's inbox only when it
+        // has one (shared subscriptions). Every property costs MQTT.js an option spread (~1 µs).
+        if (route?.correlation !== undefined) properties = { correlationData: route.correlation as Buffer };
+        if (this.inbox !== undefined) (properties ??= {}).responseTopic = transport.replyTopic;
+      }
+      if (properties !== undefined) options = { qos: this.qos, properties };
     }
     return new Promise<void>((resolve, reject) => {
       this.client.publish(topic, payload as Buffer, options, (error) => {
