@@ -1,0 +1,33 @@
+// Zero-copy sends. The transfer list rides on the message under a symbol: psession copies a message
+// with Object.assign before it tags it, which keeps own symbol keys, and structured clone drops them,
+// so the list reaches postMessage and never the peer.
+import type { Message } from "psession";
+
+/** Where `transfer()` puts the list on a message. */
+export const TRANSFER: unique symbol = Symbol.for("psession.transfer") as never;
+
+/**
+ * Marks `message` so that `transferables` (ArrayBuffers, MessagePorts, ...) are transferred, not
+ * copied, when psession posts it: `session.send(transfer({ frame }, [frame]))`, the same for
+ * `post()`, `progress()` and a handler's return value. After the send they are detached on this side.
+ * A transferred message cannot leave twice: a retry or a replay of it fails that send with
+ * SessionSendError instead of posting detached buffers. Returns `message`.
+ */
+export function transfer<T extends Message>(message: T, transferables: readonly unknown[]): T {
+  if (!Array.isArray(transferables))
+    throw new TypeError("@psession/worker: transfer() needs an array of transferables");
+  Object.defineProperty(message, TRANSFER, {
+    value: transferables,
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
+  return message;
+}
+
+/** The transfer list of an outgoing message, if it has one. */
+export function transferList(message: unknown): readonly unknown[] | undefined {
+  return typeof message === "object" && message !== null
+    ? ((message as Record<symbol, unknown>)[TRANSFER] as readonly unknown[] | undefined)
+    : undefined;
+}
