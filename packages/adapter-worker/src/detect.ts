@@ -91,6 +91,7 @@ export function wireFor(endpoint: unknown, options: WorkerAttachOptions, role?: 
       allowedOrigins,
       // Browsers that have it fire "close" on a MessagePort whose other end went away.
       closeEvent: isPort,
+      messageErrors: isPort || isScope,
     });
   }
   throw new TypeError(

@@ -96,6 +96,11 @@ export interface EventWireOptions {
   closeOnError?: boolean;
   /** Listen for "close" (a MessagePort in browsers that have the event, Node's MessagePort). */
   closeEvent?: boolean;
+  /**
+   * Listen for "messageerror" (default true). Off for endpoints of unknown make: some wrappers
+   * (Comlink's nodeEndpoint) ignore the event type and would deliver every message there too.
+   */
+  messageErrors?: boolean;
   terminate?: () => Promise<void>;
 }
 
@@ -103,6 +108,7 @@ export interface EventWireOptions {
 export function eventWire(endpoint: Endpoint, options: EventWireOptions): Wire {
   const { kind, allowedOrigins, errors, closeEvent } = options;
   const closeOnError = options.closeOnError !== false;
+  const messageErrors = options.messageErrors !== false;
   const wire: Wire = {
     kind,
     channel: options.channel ?? endpoint,
@@ -130,14 +136,14 @@ export function eventWire(endpoint: Endpoint, options: EventWireOptions): Wire {
       };
       const onClose = () => sink.closed(new SessionChannelError("CLOSED", `the ${kind} was closed`));
       endpoint.addEventListener("message", onMessage);
-      endpoint.addEventListener("messageerror", onMessageError);
+      if (messageErrors) endpoint.addEventListener("messageerror", onMessageError);
       errors?.addEventListener("error", onError);
       if (closeEvent) endpoint.addEventListener("close", onClose);
       // A MessagePort delivers nothing to addEventListener listeners until started.
       endpoint.start?.();
       return () => {
         endpoint.removeEventListener("message", onMessage);
-        endpoint.removeEventListener("messageerror", onMessageError);
+        if (messageErrors) endpoint.removeEventListener("messageerror", onMessageError);
         errors?.removeEventListener("error", onError);
         if (closeEvent) endpoint.removeEventListener("close", onClose);
       };
