@@ -3,7 +3,7 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { runConformance, type ChannelPair, type PairOptions } from "@psession/conformance";
 import { attach } from "@psession/worker";
-import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
+import nodeEndpoint from "comlink/dist/umd/node-adapter.js";
 import type { SessionManager } from "psession";
 import { nextMessage, startWorker } from "./helpers.js";
 

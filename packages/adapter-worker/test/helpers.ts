@@ -36,7 +36,11 @@ const managers = new Set<SessionManager>();
 const cleanups: (() => unknown)[] = [];
 
 /** Starts fixture `name` in a real worker thread. */
-export async function startWorker(name: string, workerData?: unknown, transferList?: readonly unknown[]): Promise<Worker> {
+export async function startWorker(
+  name: string,
+  workerData?: unknown,
+  transferList?: readonly unknown[],
+): Promise<Worker> {
   const worker = new Worker(await bundle(name), {
     eval: true,
     workerData,

@@ -32,7 +32,7 @@ describe("parent ↔ worker_threads Worker", () => {
     expect(await session.send({ password: "123456" })).toMatchObject({ status: "ok" });
     session.end();
     const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => m.request({ op: "ask-parent", value: i })));
-    replies.forEach((r, i) => expect(r.viaParent).toMatchObject({ parentSaw: i }));
+    for (const [i, r] of replies.entries()) expect(r.viaParent).toMatchObject({ parentSaw: i });
     expect(errors).toEqual([]);
   });
 
@@ -51,7 +51,7 @@ describe("parent ↔ worker_threads Worker", () => {
     const pending = m.request({ op: "wait-cancel", tag: "c1" }, { signal: controller.signal }).catch((e: unknown) => e);
     await nextMessage(worker, () => true, 200).catch(() => undefined);
     controller.abort();
-    expect((await pending as Error).name).toBe("SessionAbortError");
+    expect(((await pending) as Error).name).toBe("SessionAbortError");
     expect(await cancelled).toMatchObject({ cancelled: "c1", reason: "SessionCancelError" });
   });
 

@@ -63,13 +63,17 @@ describe("transfer()", () => {
   test("a DataCloneError fails that one send at once; the channel goes on", async () => {
     const { manager: m, errors } = await connected();
     const t = Date.now();
-    const failure = await m.request({ op: "echo", value: () => 1 }, { timeout: 30_000 }).catch((e: unknown) => e as Error);
+    const failure = await m
+      .request({ op: "echo", value: () => 1 }, { timeout: 30_000 })
+      .catch((e: unknown) => e as Error);
     expect(Date.now() - t).toBeLessThan(5000);
     expect(failure).toBeInstanceOf(SessionSendError);
     expect((failure.cause as Error).name).toBe("DataCloneError");
     // A buffer listed twice is one too.
     const twice = new ArrayBuffer(8);
-    const duplicate = await m.request(transfer({ op: "echo", twice }, [twice, twice])).catch((e: unknown) => e as Error);
+    const duplicate = await m
+      .request(transfer({ op: "echo", twice }, [twice, twice]))
+      .catch((e: unknown) => e as Error);
     expect(duplicate).toBeInstanceOf(SessionSendError);
     expect((duplicate.cause as Error).name).toBe("DataCloneError");
     expect(twice.byteLength).toBe(8); // nothing left
@@ -87,7 +91,9 @@ describe("transfer()", () => {
     const { manager: m } = await connected();
     // The parent answers the worker's session with a function: the worker's request fails at once.
     m.handle(() => ({ value: () => 1 }));
-    const failure = await m.request({ op: "ask-parent", value: 1 }, { timeout: 30_000 }).catch((e: unknown) => e as Error);
+    const failure = await m
+      .request({ op: "ask-parent", value: 1 }, { timeout: 30_000 })
+      .catch((e: unknown) => e as Error);
     expect(failure).toBeInstanceOf(SessionRemoteError);
     expect((failure as SessionRemoteError).remote.name).toBe("SessionRemoteError");
     expect(failure.message).toMatch(/answer could not be sent/);
