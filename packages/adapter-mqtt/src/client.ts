@@ -14,6 +14,8 @@ export interface InboundPacket {
 
 export interface MqttClientLike {
   connected: boolean;
+  /** True once `end()` was called: publishes then fail. */
+  disconnecting?: boolean;
   options: {
     protocolVersion?: number;
     clean?: boolean;

@@ -27,6 +27,8 @@ export class PortTransport implements Transport<unknown> {
   routes: Map<number, Route> | undefined = undefined;
   /** Own sids holding a slot of the in-flight window. */
   readonly held = new Set<number>();
+  /** MQTT.js's publish callback for this port: reports what the broker refused. */
+  published: (error?: Error) => void = () => {};
   /** Sends of this port waiting for the connection or a window slot, by sid. */
   readonly queued = new Map<number, Outgoing>();
 

@@ -157,6 +157,23 @@ describe("reliability over aedes", () => {
     expect(ctl.errors).toEqual([]);
   });
 
+  test("client.end(): what is in flight fails at once, later sends fail NOT_OPEN at once", async () => {
+    const broker = await aedesBroker();
+    const base = root();
+    const lamp = await device(broker.url, base, "lamp-1");
+    lamp.manager.handle(() => new Promise(() => {}));
+    const ctl = await controller(broker.url, base);
+    const pending = ctl.manager.request("lamp-1", { n: 1 }, { timeout: 10_000 }).catch((e: unknown) => e);
+    await sleep(50);
+    const endedAt = Date.now();
+    await ctl.client.endAsync();
+    expect(await pending).toBeInstanceOf(SessionAbortError);
+    const after = await ctl.manager.request("lamp-1", { n: 2 }, { timeout: 10_000 }).catch((e: unknown) => e);
+    expect(after).toBeInstanceOf(SessionChannelError);
+    expect((after as SessionChannelError).code).toBe("NOT_OPEN");
+    expect(Date.now() - endedAt).toBeLessThan(5000);
+  });
+
   test("closing the attachment aborts pending sessions and stops sends", async () => {
     const broker = await aedesBroker();
     const base = root();
