@@ -119,7 +119,9 @@ export type SessionChannelErrorCode =
   /** The device behind this port is known to be offline (MQTT Last Will, …). */
   | "OFFLINE"
   /** The connection was superseded by a newer one under the same port name. */
-  | "SUPERSEDED";
+  | "SUPERSEDED"
+  /** A server refused the connection (its port name is taken by a port it did not make, or invalid). */
+  | "REFUSED";
 
 /** A failure of the channel itself (decode, framing, liveness, closed, back-pressure), with a `code`. */
 export class SessionChannelError extends SessionError {

@@ -179,6 +179,7 @@ export class Port {
       return;
     }
     if (!this._reconnect) {
+      this._sender = undefined; // gone: no cancel notices can go out on it
       this.destroy(error);
       return;
     }
