@@ -3,6 +3,7 @@ import { attachEndpoint } from "./attach-endpoint.js";
 import { attachBroadcast, type BroadcastHandle } from "./broadcast.js";
 import { isBroadcastChannel, isSharedWorkerScope } from "./detect.js";
 import { attachSharedWorkerScope } from "./shared-worker.js";
+import { isWindow } from "./window-wire.js";
 import type {
   BroadcastAttachOptions,
   BroadcastChannelLike,
@@ -55,6 +56,10 @@ export function attach(
   endpoint: unknown,
   options: WorkerAttachOptions | SharedWorkerAttachOptions | BroadcastAttachOptions = {},
 ): EndpointHandle | WorkerHandle | ConnectionPorts<Endpoint> | BroadcastHandle {
+  // First: a cross-origin window throws on reading almost anything else.
+  if (typeof endpoint === "object" && endpoint !== null && isWindow(endpoint)) {
+    return attachEndpoint(manager, endpoint, options as WorkerAttachOptions);
+  }
   if (isBroadcastChannel(endpoint)) {
     return attachBroadcast(manager, endpoint as BroadcastChannelLike, options as BroadcastAttachOptions);
   }

@@ -42,6 +42,8 @@ export function wireFor(endpoint: unknown, options: WorkerAttachOptions, role?: 
       `${LABEL}: attach() needs a worker, port, frame or channel, not ${endpoint === null ? "null" : typeof endpoint}`,
     );
   }
+  // First: a cross-origin window throws on reading almost anything else.
+  if (isWindow(endpoint)) return windowWire(endpoint, options);
   const e = endpoint as Loose;
   const allowedOrigins = options.allowedOrigins === undefined ? undefined : checkOrigins(options.allowedOrigins, LABEL);
   // A MessageChannel passed whole: its creator keeps port1 and hands port2 over.
@@ -54,7 +56,6 @@ export function wireFor(endpoint: unknown, options: WorkerAttachOptions, role?: 
     }
     return nodeWire(e as unknown as NodeMessagePortLike, "MessagePort", role ?? "server");
   }
-  if (isWindow(e)) return windowWire(e, options);
   const closeOnError = options.closeOnError !== false;
   if (isEndpoint(e) && isFunction(e.terminate)) {
     const worker = e as unknown as Endpoint & { terminate(): void };

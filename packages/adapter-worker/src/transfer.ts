@@ -8,10 +8,11 @@ export const TRANSFER: unique symbol = Symbol.for("psession.transfer") as never;
 
 /**
  * Marks `message` so that `transferables` (ArrayBuffers, MessagePorts, ...) are transferred, not
- * copied, when psession posts it: `session.send(transfer({ frame }, [frame]))`, the same for
- * `post()`, `progress()` and a handler's return value. After the send they are detached on this side.
- * A transferred message cannot leave twice: a retry or a replay of it fails that send with
- * SessionSendError instead of posting detached buffers. Returns `message`.
+ * copied, when psession posts it. For what has no `transfer` option: a `handle()` handler's return
+ * value (`return transfer({ frame }, [frame])`) and `session.progress()`; `send()` and `post()` take
+ * `{ transfer }` themselves. After the post they are detached on this side. A transferred message
+ * cannot leave twice: a replay of it fails with SessionSendError instead of posting detached
+ * buffers. Returns `message`.
  */
 export function transfer<T extends Message>(message: T, transferables: readonly unknown[]): T {
   if (!Array.isArray(transferables))

@@ -1,7 +1,14 @@
 // The psession Transport over one wire: control frames (heartbeat, close notice), transfer lists,
 // and the rule for what reaches psession: messages that carry the sid field always, other messages
 // only when the manager listens for them (the endpoint's own listeners get them either way).
-import { heartbeatSettings, SessionChannelError, type HeartbeatOptions, type Role, type Transport } from "psession";
+import {
+  heartbeatSettings,
+  SessionChannelError,
+  type HeartbeatOptions,
+  type Role,
+  type TransferExtras,
+  type Transport,
+} from "psession";
 import { Heartbeat } from "./heartbeat.js";
 import { transferList } from "./transfer.js";
 import { LABEL, type Wire, type WireSink } from "./wire.js";

@@ -67,9 +67,10 @@ export interface BroadcastChannelLike {
   addEventListener(type: string, listener: Any, options?: Any): void;
   removeEventListener(type: string, listener: Any, options?: Any): void;
   close(): void;
-  /** Tells `self` in a worker (which also has a name, close and postMessage) from a BroadcastChannel. */
+  /** Tell `self` in a worker and a window (which also have a name, close and postMessage) from a BroadcastChannel. */
   readonly importScripts?: undefined;
   readonly onconnect?: undefined;
+  readonly window?: undefined;
 }
 
 /** Inbound origins a window endpoint accepts: exact origins, patterns, or "*". */

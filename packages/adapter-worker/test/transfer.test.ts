@@ -1,5 +1,6 @@
-// Zero-copy sends with transfer(): a 64 MiB ArrayBuffer to a real worker thread and back, detached
-// on the sender; a transferred send is never posted twice; a DataCloneError fails that one send.
+// Zero-copy sends: `send(message, { transfer })` (and transfer() for a handler's answer), a 64 MiB
+// ArrayBuffer to a real worker thread and back, detached on the sender; a transferred send is never
+// posted twice; a DataCloneError fails that one send.
 import { attach, transfer } from "@psession/worker";
 import { SessionRemoteError, SessionSendError } from "psession";
 import { describe, expect, test } from "vitest";
@@ -16,14 +17,14 @@ async function connected() {
   return { worker, manager: m, errors, handle };
 }
 
-describe("transfer()", () => {
+describe("transferables", () => {
   test("a 64 MiB ArrayBuffer goes to the worker and comes back transferred, detached on each sender", async () => {
     const { manager: m, errors } = await connected();
     const buffer = new ArrayBuffer(64 * MiB);
     const view = new Uint8Array(buffer);
     view[0] = 7;
     view[view.length - 1] = 9;
-    const reply = await m.request(transfer({ op: "buffer", back: "transfer", buffer }, [buffer]));
+    const reply = await m.request({ op: "buffer", back: "transfer", buffer }, { transfer: [buffer] });
     expect(buffer.byteLength).toBe(0); // detached here: it was moved, not copied
     expect(reply).toMatchObject({ size: 64 * MiB, first: 7, last: 9 });
     expect(reply.buffer).toBeInstanceOf(ArrayBuffer);
@@ -40,15 +41,32 @@ describe("transfer()", () => {
     expect(reply.size).toBe(MiB);
   });
 
-  test("the transfer list never reaches the peer", async () => {
+  test("transfer() marks a message instead: the list never reaches the peer", async () => {
     const { manager: m } = await connected();
     const buffer = new ArrayBuffer(16);
     const reply = await m.request(transfer({ op: "echo", value: { buffer } }, [buffer]));
+    expect(buffer.byteLength).toBe(0);
     expect(Object.getOwnPropertySymbols(reply)).toEqual([]);
     expect(reply.echo.buffer.byteLength).toBe(16);
   });
 
-  test("a transferred send is not posted again on retry: the retry fails with SessionSendError", async () => {
+  test("a send with { transfer } is never retried: one attempt, then its timeout", async () => {
+    const { manager: m, worker } = await connected();
+    const buffer = new ArrayBuffer(1024);
+    let attempts = 0;
+    const counting = (v: unknown) => {
+      if ((v as { hanging?: string }).hanging === "once") attempts++;
+    };
+    worker.on("message", counting);
+    const failure = await m
+      .request({ op: "hang", tag: "once", buffer }, { transfer: [buffer], timeout: 100, retryCount: 3 })
+      .catch((e: unknown) => e as Error);
+    worker.off("message", counting);
+    expect(failure.name).toBe("SessionTimeoutError");
+    expect(attempts).toBe(1);
+  });
+
+  test("a message marked with transfer() is not posted again on retry: the retry fails with SessionSendError", async () => {
     const { manager: m, worker } = await connected();
     const buffer = new ArrayBuffer(1024);
     const hung = nextMessage(worker, (v) => v.hanging === "t");
