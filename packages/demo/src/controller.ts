@@ -1,0 +1,116 @@
+// The controller: one MQTT connection, one psession manager, a port per device made on first use
+// by the topic templates; it times every command and follows each device's availability.
+import { attach, type MqttAttachment, parseStatus } from "@psession/mqtt";
+import mqtt, { type MqttClient } from "mqtt";
+import { type Message, type SendOptions, type Session, SessionManager } from "psession";
+import type { Observations } from "./observations.js";
+import { controllerTopics, parseTopic } from "./topics.js";
+
+export interface Availability {
+  online: boolean;
+  /** When the device was last heard from (availability or any message), Date.now(). */
+  lastSeen: number;
+}
+
+export interface Answer {
+  reply: Message;
+  /** Round-trip time, ms. */
+  ms: number;
+}
+
+export class Controller {
+  readonly manager = new SessionManager({ sessionTimeout: 2000 });
+  readonly availability = new Map<string, Availability>();
+  private readonly availabilityListeners = new Set<() => void>();
+  private attachment!: MqttAttachment;
+
+  private constructor(
+    readonly client: MqttClient,
+    private readonly observations: Observations,
+  ) {}
+
+  /** `watch` sees the client before it subscribes, so it misses none of the retained availability. */
+  static async connect(
+    url: string,
+    v5: boolean,
+    observations: Observations,
+    watch?: (client: MqttClient) => void,
+  ): Promise<Controller> {
+    const client = await mqtt.connectAsync(
+      url,
+      {
+        protocolVersion: v5 ? 5 : 4,
+        clientId: `psession-demo-controller-${Math.random().toString(36).slice(2, 8)}`,
+        connectTimeout: 5000,
+        reconnectPeriod: 500,
+      },
+      false,
+    );
+    client.on("error", () => {}); // reported through the manager's "error" while attached
+    watch?.(client);
+    const controller = new Controller(client, observations);
+    client.on("message", (topic, payload) => controller.heard(topic, payload));
+    controller.attachment = attach(controller.manager, client, { ...controllerTopics });
+    await controller.attachment.whenReady();
+    return controller;
+  }
+
+  private heard(topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (parsed === undefined || parsed.kind === "set") return;
+    const known = this.availability.get(parsed.device);
+    const online = parsed.kind === "availability" ? parseStatus(payload) : true;
+    if (online === undefined) return;
+    this.availability.set(parsed.device, { online, lastSeen: Date.now() });
+    if (known?.online !== online) for (const listener of this.availabilityListeners) listener();
+  }
+
+  /** Resolves once every device in `names` is online; rejects after `ms`. */
+  whenOnline(names: readonly string[], ms = 5000): Promise<void> {
+    const ready = () => names.every((name) => this.availability.get(name)?.online === true);
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.availabilityListeners.delete(check);
+        const missing = names.filter((name) => this.availability.get(name)?.online !== true);
+        reject(new Error(`not online after ${ms} ms: ${missing.join(", ")}`));
+      }, ms);
+      const check = () => {
+        if (!ready()) return;
+        clearTimeout(timer);
+        this.availabilityListeners.delete(check);
+        resolve();
+      };
+      this.availabilityListeners.add(check);
+    });
+  }
+
+  /** One turn of `session`, timed and recorded; rethrows what the send threw. */
+  async send(session: Session, message: Message, options?: SendOptions): Promise<Answer> {
+    const started = performance.now();
+    try {
+      const reply = await session.send(message, options);
+      const ms = performance.now() - started;
+      this.observations.answered(session.port, ms);
+      return { reply, ms };
+    } catch (error) {
+      this.observations.failed(session.port, error);
+      throw error;
+    }
+  }
+
+  /** A one-turn command to `device`, timed and recorded. */
+  request(device: string, message: Message, options?: SendOptions): Promise<Answer> {
+    return this.send(this.manager.createSession(device, { once: true }), message, options);
+  }
+
+  /** Detaches and disconnects; on a broker of the user's, clears the retained availability it left. */
+  async close(clearRetained: readonly string[] = []): Promise<void> {
+    await this.attachment.close();
+    this.manager.clear();
+    for (const device of clearRetained) {
+      await this.client.publishAsync(controllerTopics.status.replace("{port}", device), "", { qos: 1, retain: true });
+    }
+    await this.client.endAsync();
+  }
+}

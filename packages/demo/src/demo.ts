@@ -1,0 +1,76 @@
+// `pnpm demo`: a broker (embedded, or MQTT_URL), three simulated devices, a controller running the
+// control script, and a summary table. Resolves with the process exit code.
+import { startEmbeddedBroker, type EmbeddedBroker } from "./broker.js";
+import { Controller } from "./controller.js";
+import { createLamp } from "./devices/lamp.js";
+import { createPlug } from "./devices/plug.js";
+import { createThermostat } from "./devices/thermostat.js";
+import { Observations } from "./observations.js";
+import { DemoCheckError, runScript } from "./script.js";
+import { formatTable, rowsFromObservations } from "./summary.js";
+import { BASE } from "./topics.js";
+import { Transcript } from "./transcript.js";
+
+export interface DemoOptions {
+  /** A broker of the user's (MQTT 5); without it an embedded aedes (MQTT 3.1.1) is started. */
+  url?: string;
+  write?: (line: string) => void;
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const t = new Transcript(options.write);
+  const observations = new Observations();
+  let broker: EmbeddedBroker | undefined;
+  let controller: Controller | undefined;
+  const devices: { device: { shutDown(): Promise<void> } }[] = [];
+  const unwatch: (() => void)[] = [];
+  let exitCode = 0;
+  try {
+    t.print("psession MQTT device-control demo");
+    const v5 = options.url !== undefined;
+    if (options.url === undefined) {
+      broker = await startEmbeddedBroker();
+      t.print(`broker: embedded aedes on ${broker.url}, MQTT 3.1.1 (TCP_NODELAY on accepted sockets)`);
+    } else {
+      t.print(`broker: MQTT_URL ${options.url}, MQTT 5`);
+    }
+    const url = options.url ?? broker!.url;
+    t.print(`topics, as Zigbee2MQTT lays them out: ${BASE}/<device>/set (commands), ${BASE}/<device> (answers),`);
+    t.print(`  ${BASE}/<device>/availability ("online", retained; Last Will "offline")`);
+
+    t.heading("1. Three devices connect and say they are online; the controller subscribes");
+    const lamp = createLamp(url, v5, (text) => t.say("lamp (device)", text));
+    const thermostat = createThermostat(url, v5, (text) => t.say("thermostat (device)", text));
+    const plug = createPlug(url, v5, (text) => t.say("plug (device)", text));
+    for (const device of [lamp, thermostat, plug]) {
+      devices.push(device);
+      await device.device.powerOn();
+      t.say(`${device.device.name} (device)`, `connected, subscribed to ${device.device.topics.subscribe}`);
+    }
+    controller = await Controller.connect(url, v5, observations, (client) => {
+      unwatch.push(t.watchWire(client), observations.watchRetries(client));
+    });
+    // What the adapter or the core report without throwing (late answers, refused notices): shown, not hidden.
+    controller.manager.on("error", (error) => t.say("controller", `"error" event: ${error.message}`));
+    t.say("controller", `connected; subscribed (SUBACK in) to ${BASE}/+ and ${BASE}/+/availability`);
+    await controller.whenOnline(["lamp", "thermostat", "plug"]);
+
+    await runScript({ controller, lamp, thermostat, plug, transcript: t, observations });
+
+    t.heading("8. Summary (measured by the controller)");
+    for (const line of formatTable(rowsFromObservations(observations, controller.availability))) t.print(`  ${line}`);
+  } catch (error) {
+    exitCode = 1;
+    t.print("");
+    t.print(error instanceof DemoCheckError ? `demo FAILED: ${error.message}` : `demo FAILED: ${String(error)}`);
+    if (!(error instanceof DemoCheckError) && error instanceof Error && error.stack) t.print(error.stack);
+  } finally {
+    for (const stop of unwatch) stop();
+    for (const { device } of devices) await device.shutDown().catch(() => {});
+    // On the user's broker, leave no retained availability behind.
+    await controller?.close(options.url === undefined ? [] : ["lamp", "thermostat", "plug"]).catch(() => {});
+    await broker?.close();
+  }
+  if (exitCode === 0) t.print("\ndemo finished: every step behaved as described.");
+  return exitCode;
+}
