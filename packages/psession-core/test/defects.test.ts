@@ -294,7 +294,7 @@ test("a server that sends on a port with no transport is told that each connecti
   const server = make();
   const [a, b] = createMemoryTransportPair();
   const { attachConnections } = await import("psession");
-  const handle = attachConnections(server, {
+  const handle = attachConnections<typeof b, undefined, typeof b>(server, {
     label: "test",
     listen: (accept) => {
       accept(b, undefined);
