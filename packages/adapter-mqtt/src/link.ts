@@ -50,7 +50,6 @@ const OWN_OPTIONS = [
   "serializer",
   "port",
   "noDelay",
-  "role",
 ];
 
 /**
@@ -85,6 +84,8 @@ export class MqttLink implements PortLink {
   private subscribedOnce = false;
   private generation = 0;
   private closed = false;
+  /** The last socket error of the client, the cause of the next connection loss. */
+  private lastError: Error | undefined = undefined;
   /** The client was ended (`client.end()`): sends fail at once until it connects again. */
   private ended = false;
   /** A device whose one port was destroyed: inbound messages are no longer ours. */
@@ -141,7 +142,15 @@ export class MqttLink implements PortLink {
     this.maxFrameBytes = maxFrameBytesSetting(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, LABEL);
     this.serializer = options.serializer ?? jsonSerializer;
     this.noDelay = options.noDelay !== false;
-    this.role = options.role ?? (this.templated ? "client" : "server");
+    // A controller opens like a client, a device accepts like a server; a `role` option (kept in
+    // the port options) overrides. Replies are told from requests by sid parity, so a role it must be.
+    const role = "role" in options ? options.role : this.templated ? "client" : "server";
+    if (role !== "client" && role !== "server") {
+      throw new TypeError(
+        '@psession/mqtt: role must be "client" or "server" (role-less ports are not supported over MQTT)',
+      );
+    }
+    this.role = role;
     this.ownParity = this.role === "client" ? 1 : 0;
     this.sidName = manager.sessionIdName;
     const portOptions: Record<string, unknown> = { ...options };
@@ -274,7 +283,12 @@ export class MqttLink implements PortLink {
   private readonly onDisconnect = (): void => {
     this.outbox.ready = false;
     if (this.closed || this.client.options.clean === false) return;
-    this.failInFlight(new SessionChannelError("CLOSED", "the connection to the MQTT broker was lost"));
+    const cause = this.lastError;
+    this.lastError = undefined;
+    const detail = cause === undefined ? "" : ` (${cause.message})`;
+    this.failInFlight(
+      new SessionChannelError("CLOSED", `the connection to the MQTT broker was lost${detail}`, { cause }),
+    );
   };
 
   /** `client.end()`: no reconnect will come, so nothing waits for one. */
@@ -304,10 +318,10 @@ export class MqttLink implements PortLink {
   }
 
   private transport(name: string, topic: string, reply: string, channel: object): PortTransport {
-    const transport = new PortTransport(this, name, topic, reply, this.role, channel);
+    const transport = new PortTransport(this, name, topic, reply, this.role, channel, this.qos > 0);
     transport.published = (error?: Error) => {
       if (error) {
-        const reason = `port "${name}": the broker did not take a publish: ${error.message}`;
+        const reason = `the broker did not take a publish on ${topic}: ${error.message}`;
         this.manager.report(new SessionChannelError("NOT_OPEN", reason, { cause: error }), transport.port);
       }
     };
@@ -315,17 +329,25 @@ export class MqttLink implements PortLink {
   }
 
   private bind(transport: PortTransport): Port {
-    return attachTransport(this.manager, transport, {
-      ...this.portOptions,
-      port: transport.name,
-      role: this.role,
-      reconnect: true,
-    });
+    // The role comes from the transport (rule 11); `reconnect`: a dropped connection parks the
+    // port for the fresh transport that takes over (see onDisconnect).
+    return attachTransport(this.manager, transport, { ...this.portOptions, port: transport.name, reconnect: true });
   }
 
+  /**
+   * The client's errors. A socket error (ECONNRESET, ECONNREFUSED, …) is the connection dropping or
+   * not coming back yet: MQTT.js reconnects, and the error becomes the cause of what fails with the
+   * connection. Anything else (a refused CONNACK, a keep-alive timeout, a protocol error) is
+   * reported: without it, sends would wait for a connection that cannot come, with no hint why.
+   */
   private readonly onClientError = (error: Error): void => {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (typeof code === "string" && code.startsWith("E")) {
+      this.lastError = error;
+      return;
+    }
     this.manager.report(
-      new SessionError(`@psession/mqtt: MQTT client error: ${error?.message ?? String(error)}`, { cause: error }),
+      new SessionChannelError("NOT_OPEN", `MQTT client error: ${error?.message ?? String(error)}`, { cause: error }),
     );
   };
 
@@ -361,10 +383,7 @@ export class MqttLink implements PortLink {
     ) {
       const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
       if (bytes > this.maxFrameBytes) {
-        throw new SessionChannelError(
-          "FRAME_TOO_LARGE",
-          `port "${transport.name}": payload of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}`,
-        );
+        throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}: not sent`);
       }
     }
     if (this.outbox.ready && (!own || this.outbox.hasSlot(transport, sid))) {
@@ -372,11 +391,13 @@ export class MqttLink implements PortLink {
       if (own) this.outbox.take(transport, sid);
       return;
     }
-    return new Promise<void>((resolve, reject) => {
+    const waiting = new Promise<void>((resolve, reject) => {
       const timeout = transport.port?.sessionTimeout ?? 0;
       const deadline = timeout > 0 && timeout !== Infinity ? Date.now() + timeout : Infinity;
       this.outbox.enqueue({ transport, sid, own, payload, deadline, resolve, reject, dead: false });
     });
+    waiting.catch(() => {}); // a raw caller may ignore it; the core handles it (rule 3)
+    return waiting;
   }
 
   private readonly publishQueued = (item: Outgoing): void => {
@@ -454,15 +475,15 @@ export class MqttLink implements PortLink {
       }
       name = this.sub.match(topic, this.fixedName) ?? this.inbox?.match(topic, this.fixedName);
       if (name === undefined) return; // another subscription of the same client
-      this.receive(name, payload, packet);
+      this.receive(name, topic, payload, packet);
     } catch (error) {
       this.manager.report(error, name === undefined ? undefined : this.ports.get(name)?.port);
     }
   };
 
-  private receive(name: string, payload: Uint8Array, packet: InboundPacket | undefined): void {
+  private receive(name: string, topic: string, payload: Uint8Array, packet: InboundPacket | undefined): void {
     let transport = this.ports.get(name);
-    const where = `topic of port "${name}"`;
+    const where = `payload on ${topic}`;
     if (!(payload instanceof Uint8Array)) payload = Buffer.from(String(payload));
     if (payload.length > this.maxFrameBytes) {
       this.manager.report(
@@ -545,7 +566,7 @@ export class MqttLink implements PortLink {
       if (properties !== undefined) this.route(transport, sid as number, own, properties.responseTopic, correlation);
       if (own) this.outbox.release(transport, sid as number);
     }
-    transport.listener?.(message);
+    transport.deliver(message);
   }
 
   /** MQTT 5: remember where the next message of this session goes (pinned instance) and what to echo. */

@@ -13,15 +13,17 @@ export interface PortLink {
   detach(transport: PortTransport): void;
 }
 
+type Listener = (message: unknown) => void;
+type CloseListener = (reason?: unknown) => void;
+
 /**
  * One port (one device, or a device's one controller) on a shared MQTT client: `send` publishes on
  * the port's topic, `onMessage` gets what the client's single "message" listener routes here by
- * topic, `onClose` fires when the device goes offline or the adapter is closed.
+ * topic, `onClose` fires when the connection to the broker drops (the link then moves the port to
+ * a fresh transport, so that what was in flight fails now and retries go out after the reconnect).
  */
 export class PortTransport implements Transport<unknown> {
   port: Port | undefined = undefined;
-  listener: ((message: unknown) => void) | undefined = undefined;
-  closeListener: ((reason?: unknown) => void) | undefined = undefined;
   closed = false;
   /** MQTT 5 routes by sid, recorded from inbound properties. */
   routes: Map<number, Route> | undefined = undefined;
@@ -29,8 +31,11 @@ export class PortTransport implements Transport<unknown> {
   readonly held = new Set<number>();
   /** MQTT.js's publish callback for this port: reports what the broker refused. */
   published: (error?: Error) => void = () => {};
-  /** Sends of this port waiting for the connection or a window slot, by sid. */
+  /** Turns of this port waiting for the connection or a window slot, by sid. */
   readonly queued = new Map<number, Outgoing>();
+  private listeners: Listener[] = [];
+  private closeListeners: CloseListener[] = [];
+  private subscribed = false;
 
   constructor(
     private readonly link: PortLink,
@@ -41,35 +46,53 @@ export class PortTransport implements Transport<unknown> {
     readonly replyTopic: string,
     readonly role: Role,
     readonly channel: object,
+    /** QoS 1 and 2 may deliver a message twice: the core then remembers ended turns. */
+    readonly duplicates: boolean,
   ) {}
 
   send(message: unknown): void | Promise<void> {
     return this.link.send(this, message as Record<string, unknown>);
   }
 
-  onMessage(listener: (message: unknown) => void): () => void {
-    this.listener = listener;
-    return this.detach;
+  /** Hands an inbound message to every listener. */
+  deliver(message: unknown): void {
+    const listeners = this.listeners;
+    if (listeners.length === 1) listeners[0]!(message);
+    else for (const listener of listeners) listener(message);
   }
 
-  onClose(listener: (reason?: unknown) => void): () => void {
-    this.closeListener = listener;
-    return this.detach;
+  onMessage(listener: Listener): () => void {
+    this.listeners = [...this.listeners, listener];
+    this.subscribed = true;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.listeners = this.listeners.filter((l) => l !== listener);
+      // The last listener gone (the core let go of this transport): the link forgets it.
+      if (this.listeners.length === 0 && this.subscribed) this.link.detach(this);
+    };
   }
 
-  /** Called by the core when it lets go of this transport (port destroyed or re-attached). */
-  private readonly detach = (): void => {
-    this.listener = undefined;
-    this.closeListener = undefined;
-    this.link.detach(this);
-  };
+  onClose(listener: CloseListener): () => void {
+    this.closeListeners = [...this.closeListeners, listener];
+    if (this.closed) {
+      queueMicrotask(() => {
+        if (this.closeListeners.includes(listener)) listener(undefined);
+      });
+    }
+    return () => {
+      this.closeListeners = this.closeListeners.filter((l) => l !== listener);
+    };
+  }
 
   /** Tells the core this transport is gone (the connection to the broker dropped). */
   shut(reason: Error): void {
     if (this.closed) return;
     this.closed = true;
-    const listener = this.closeListener;
-    if (listener !== undefined) listener(reason);
-    this.detach();
+    for (const listener of this.closeListeners) listener(reason);
+    this.closeListeners = [];
+    this.listeners = [];
+    this.link.detach(this);
   }
 }

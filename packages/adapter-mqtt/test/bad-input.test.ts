@@ -1,6 +1,6 @@
 // Hostile and broken publishes on the session topics: each one is reported on "error" with a typed
 // error, nothing is thrown out of MQTT.js's listener, and the other devices never notice.
-import { SessionChannelError, SessionInvalidError } from "psession";
+import { SessionChannelError, SessionInvalidError, SessionSendError } from "psession";
 import { describe, expect, test } from "vitest";
 import { aedesBroker, client, controller, device, root, sleep, until } from "./fixtures.js";
 
@@ -50,15 +50,15 @@ describe("bad input over aedes", () => {
     }
   });
 
-  test("an outbound message over maxFrameBytes fails that send at once with FRAME_TOO_LARGE", async () => {
+  test("an outbound message over maxFrameBytes fails that send at once, not sent", async () => {
     const broker = await aedesBroker();
     const base = root();
     const lamp = await device(broker.url, base, "lamp-1");
     lamp.manager.handle(() => ({ ok: true }));
     const ctl = await controller(broker.url, base, { maxFrameBytes: 1000 });
     const failure = await ctl.manager.request("lamp-1", { blob: "é".repeat(600) }).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(SessionChannelError);
-    expect((failure as SessionChannelError).code).toBe("FRAME_TOO_LARGE");
+    expect(failure).toBeInstanceOf(SessionSendError);
+    expect((failure as Error).message).toMatch(/bytes is over maxFrameBytes 1000: not sent/);
     expect(await ctl.manager.request("lamp-1", { small: true })).toMatchObject({ ok: true });
   });
 
