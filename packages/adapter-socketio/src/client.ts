@@ -156,7 +156,8 @@ class ClientLink {
   private readonly onEvent = (...args: unknown[]): void => {
     this.guard(() => {
       if (this.stopped) return;
-      const parsed = parseArguments(args, true);
+      // With connectionStateRecovery the server appends each packet's offset (a string).
+      const parsed = parseArguments(args, (this.socket as { _pid?: unknown })._pid !== undefined);
       if (parsed.ack !== undefined) parsed.ack(); // psession answers with frames, never with acks
       if (parsed.error !== undefined) {
         this.report(parsed.error);

@@ -31,7 +31,7 @@ export function jsonSize(value: unknown, limit: number): number {
           size += 1 + v.length;
           for (let i = 0; i < v.length; i++) stack.push(v[i]);
         } else {
-          size += 2;
+          size += 1; // with key.length + 4 per member: braces, quotes, colons and commas exactly
           const o = v as Record<string, unknown>;
           for (const key in o) {
             if (!Object.hasOwn(o, key)) continue;
