@@ -119,6 +119,14 @@ export async function runScript(context: ScriptContext): Promise<void> {
   t.heading("6. Cancel: a setpoint of 30 °C, cancelled by the controller after 3 progress messages");
   const heating = controller.manager.createSession("thermostat");
   let cancelledAt = 0;
+  const reported = new Promise<Message>((resolve) => {
+    const off = controller.manager.on("message", (message, port) => {
+      const state = message as Message;
+      if (port.name !== "thermostat" || state.event !== "cancelled") return;
+      off();
+      resolve(state);
+    });
+  });
   const sawCancel = new Promise<{ temperature: number; at: number }>((resolve) => {
     thermostat.onCancelled = (temperature, at) => resolve({ temperature, at });
   });
@@ -145,6 +153,8 @@ export async function runScript(context: ScriptContext): Promise<void> {
   say(
     `the cancel reached the thermostat's handler ${ms(saw.at - cancelledAt)} after cancel(); it stopped at ${saw.temperature} °C`,
   );
+  const state = await within(reported, 2000, "the thermostat did not report its state after the cancel");
+  say(`the thermostat reported its state outside the session ("message" event): ${JSON.stringify(state)}`);
   check(cancelled.name === "SessionCancelError", `the cancelled send rejected with ${cancelled.name}`);
 
   t.heading("7. The plug goes offline mid-command; the next command fails at once");

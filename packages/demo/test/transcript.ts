@@ -78,6 +78,10 @@ export function expectDemoTranscript(output: string): void {
   expect(cancel).toMatch(/the send rejected at once with SessionCancelError/);
   expect(cancel).toMatch(/thermostat \(device\) +handler saw the cancel at [\d.]+ °C/);
   expect(cancel).toMatch(/the cancel reached the thermostat's handler [\d.]+ ms after cancel\(\)/);
+  // …and the device said so itself, on its state topic, outside the session.
+  expect(cancel).toMatch(
+    /thermostat → controller +\{"local_temperature":[\d.]+,.*"running_state":"idle","event":"cancelled"\}/,
+  );
 
   // The plug: its Last Will, its pending command failing long before the timeout, then at once.
   const plug = section(output, 7).join("\n");

@@ -27,6 +27,7 @@ export function createThermostat(url: string, v5: boolean, say: (text: string) =
         const target = request.current_heating_setpoint;
         if (typeof target !== "number" || !(target >= 5 && target <= 35)) return { status: "badSetpoint" };
         setpoint = target;
+        const from = temperature;
         say(`heating from ${temperature} °C to ${target} °C in 0.5 °C steps of ${HEATING_STEP_MS} ms`);
         while (temperature < target) {
           await pause(HEATING_STEP_MS, session.signal);
@@ -34,10 +35,12 @@ export function createThermostat(url: string, v5: boolean, say: (text: string) =
             const at = performance.now();
             say(`handler saw the cancel at ${temperature} °C: heating stopped`);
             thermostat.onCancelled?.(temperature, at);
+            publishState("cancelled");
             return; // dropped: the controller asked for nothing more
           }
           temperature = Math.min(target, temperature + 0.5);
-          session.progress({ local_temperature: temperature, running_state: "heat" });
+          const progress = Math.round(((temperature - from) / (target - from)) * 100);
+          session.progress({ local_temperature: temperature, running_state: "heat", progress });
         }
         return { local_temperature: temperature, current_heating_setpoint: setpoint, running_state: "idle" };
       },
@@ -47,5 +50,10 @@ export function createThermostat(url: string, v5: boolean, say: (text: string) =
     },
     onCancelled: undefined,
   };
+  /** Its state, outside any session, where Zigbee2MQTT devices publish theirs (`<base>/<device>`). */
+  function publishState(event: string): void {
+    const state = { local_temperature: temperature, current_heating_setpoint: setpoint, running_state: "idle", event };
+    thermostat.device.client?.publish(thermostat.device.topics.publish, JSON.stringify(state), { qos: 1 });
+  }
   return thermostat;
 }
