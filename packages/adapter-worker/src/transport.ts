@@ -184,10 +184,12 @@ export function createWireTransport(wire: Wire, options: WireTransportOptions = 
     get closed() {
       return closed;
     },
-    send(message) {
-      if (closed)
+    send(message, extras?: TransferExtras) {
+      if (closed) {
         throw new SessionChannelError("CLOSED", `the ${wire.kind} is closed (${closeReason?.message ?? "closed"})`);
-      const list = transferList(message);
+      }
+      // `send(message, { transfer })` from the core, or a message marked with transfer().
+      const list = extras?.transfer ?? transferList(message);
       if (list === undefined) {
         wire.post(message, undefined);
         return;

@@ -180,7 +180,7 @@ describe.skipIf(!available)("in Chromium", () => {
     expect(r.ok).toMatchObject({ overChannel: 1 });
     expect(r.ended).toMatchObject({ name: "SessionAbortError" });
     // Chromium fires "close" on the port, or else the heartbeat notices: either way, well before the timeout.
-    expect(["CLOSED", "HEARTBEAT_TIMEOUT"]).toContain(r.ended.causeCode);
+    expect(r.ended.causeCode).toBe("HEARTBEAT_TIMEOUT"); // Chromium 156 fires no "close" on a MessagePort
     expect(r.ended.ms).toBeLessThan(5000);
     console.log(
       `[@psession/worker browser test] a dead MessagePort was noticed by ${r.ended.causeCode} after ${r.ended.ms} ms`,

@@ -1,5 +1,5 @@
 // A SharedWorker in Chromium: every page (every SharedWorker object) that connects is its own port.
-import { attach } from "@psession/worker";
+import { attach, type SharedWorkerScopeLike } from "@psession/worker";
 import { SessionManager, type Port } from "psession";
 
 const manager = new SessionManager({ sessionTimeout: 10_000 });
@@ -7,7 +7,7 @@ const decodeErrors: string[] = [];
 manager.on("error", (error) => {
   if ((error as { code?: string }).code === "DECODE_FAILED") decodeErrors.push(error.message);
 });
-const connections = attach(manager, self as never);
+const connections = attach(manager, self as unknown as SharedWorkerScopeLike);
 manager.handle(async (m, session) => {
   const port = manager.ports.get(session.port) as Port;
   switch (m.op) {
