@@ -1,10 +1,13 @@
 // worker_threads: one Worker per contender, answering an echo. Raw `postMessage` with the shared
 // hand-written id map (the limit), @psession/worker (psession on both ends), and Comlink 4.4
 // calling an exposed echo method. Sequential latency, 256 requests in flight, and a 16 MiB
-// ArrayBuffer round trip copied and transferred. This file is also the workers' script.
+// ArrayBuffer round trip copied and transferred. This file is also the workers' script: esbuild
+// bundles it once and each worker runs the bundle, so the workers need no TypeScript loader.
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { attach, transfer } from "@psession/worker";
+import { build } from "esbuild";
 import { SessionManager } from "psession";
 import { fmt, latency, throughput, type BenchTable } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
@@ -24,10 +27,14 @@ interface EchoApi {
   echo(n: number): Promise<number>;
   buffer(buffer: ArrayBuffer, moved: boolean): Promise<ArrayBuffer>;
 }
-const fromWorkerPackage = createRequire(new URL("../packages/adapter-worker/package.json", import.meta.url));
-const comlink = (): ComlinkLike => fromWorkerPackage("comlink") as ComlinkLike;
-const nodeEndpoint = (target: unknown): unknown =>
-  (fromWorkerPackage("comlink/dist/umd/node-adapter.js") as (t: unknown) => unknown)(target);
+/** Resolves Comlink from @psession/worker's devDependencies (`base`: that package's package.json). */
+function comlinkFrom(base: string): { Comlink: ComlinkLike; nodeEndpoint(target: unknown): unknown } {
+  const require = createRequire(base);
+  return {
+    Comlink: require("comlink") as ComlinkLike,
+    nodeEndpoint: require("comlink/dist/umd/node-adapter.js") as (target: unknown) => unknown,
+  };
+}
 
 // ---- the worker side ---------------------------------------------------------------------------
 
@@ -38,7 +45,7 @@ interface Request {
   moved?: boolean;
 }
 
-function serve(kind: Kind): void {
+function serve(kind: Kind, base: string): void {
   const port = parentPort!;
   if (kind === "raw") {
     port.on("message", (m: Request) => {
@@ -53,7 +60,7 @@ function serve(kind: Kind): void {
       return m.moved ? transfer({ buffer: m.buffer }, [m.buffer]) : { buffer: m.buffer };
     });
   } else {
-    const Comlink = comlink();
+    const { Comlink, nodeEndpoint } = comlinkFrom(base);
     Comlink.expose(
       {
         echo: (n: number) => n,
@@ -66,7 +73,8 @@ function serve(kind: Kind): void {
 }
 
 if (!isMainThread && (workerData as { bench?: string } | undefined)?.bench === "worker") {
-  serve((workerData as { kind: Kind }).kind);
+  const { kind, base } = workerData as { kind: Kind; base: string };
+  serve(kind, base);
 }
 
 // ---- the parent side ---------------------------------------------------------------------------
@@ -83,8 +91,34 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function start(kind: Kind): Promise<Running> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { bench: "worker", kind } });
+interface Setup {
+  /** This file bundled for the workers. */
+  code: string;
+  /** @psession/worker's package.json, where Comlink is resolved from. */
+  base: string;
+}
+
+async function setup(): Promise<Setup> {
+  const self = fileURLToPath(import.meta.url);
+  const result = await build({
+    entryPoints: [self],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+    external: ["comlink", "esbuild"],
+    tsconfig: fileURLToPath(new URL("../tsconfig.json", import.meta.url)),
+  });
+  return {
+    code: result.outputFiles[0]!.text,
+    base: fileURLToPath(new URL("../packages/adapter-worker/package.json", import.meta.url)),
+  };
+}
+
+async function start(kind: Kind, { code, base }: Setup): Promise<Running> {
+  const worker = new Worker(code, { eval: true, workerData: { bench: "worker", kind, base } });
   await new Promise<void>((resolve, reject) => {
     worker.once("error", reject);
     const ready = (m: { ready?: boolean }) => {
@@ -125,7 +159,7 @@ async function start(kind: Kind): Promise<Running> {
       },
     };
   }
-  const Comlink = comlink();
+  const { Comlink, nodeEndpoint } = comlinkFrom(base);
   const api = Comlink.wrap<EchoApi>(nodeEndpoint(worker));
   return {
     call: (n) => api.echo(n),
@@ -145,6 +179,7 @@ async function bufferRoundTrips(running: Running, moved: boolean, count = 20, wa
 }
 
 export default async function workerBench(): Promise<BenchTable[]> {
+  const ready = await setup();
   const contenders: Contender[] = [
     { name: "raw postMessage + id map", kind: "raw" },
     { name: "@psession/worker", kind: "psession" },
@@ -154,7 +189,7 @@ export default async function workerBench(): Promise<BenchTable[]> {
   const best = new Map<Contender, { p50: number; p99: number; ops: number; copy: number; moved: number }>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const contender of contenders) {
-      const running = await start(contender.kind);
+      const running = await start(contender.kind, ready);
       let n = 0;
       const lat = await latency(() => running.call(n++), 5000, 1000);
       const ops = await throughput(() => running.call(n++), 256, 1500);
