@@ -55,8 +55,13 @@ export function nodeWire(endpoint: NodeMessagePortLike, kind: "worker" | "Messag
       const onMessageError = (error: unknown) => sink.fault(messageError(kind, error));
       const onError = (error: unknown) =>
         sink.closed(new SessionChannelError("CLOSED", `the worker crashed: ${describe(error)}`, { cause: error }));
-      const onExit = (code: number) =>
-        sink.closed(new SessionChannelError("CLOSED", `the worker exited (exit code ${code})`));
+      const onExit = (code: number | undefined) =>
+        sink.closed(
+          new SessionChannelError(
+            "CLOSED",
+            code === undefined ? "the worker had already exited" : `the worker exited (exit code ${code})`,
+          ),
+        );
       const onClose = () => sink.closed(new SessionChannelError("CLOSED", "the MessagePort was closed"));
       endpoint.on("message", onMessage);
       endpoint.on("messageerror", onMessageError);
@@ -64,7 +69,7 @@ export function nodeWire(endpoint: NodeMessagePortLike, kind: "worker" | "Messag
         endpoint.on("error", onError);
         endpoint.on("exit", onExit);
         // Already gone: no event will come.
-        if (worker.threadId === -1) queueMicrotask(() => onExit(NaN));
+        if (worker.threadId === -1) queueMicrotask(() => onExit(undefined));
       } else {
         endpoint.on("close", onClose);
       }

@@ -88,8 +88,12 @@ afterAll(async () => {
   for (const s of [app, other]) if (s) await new Promise((resolve) => s.server.close(resolve));
 });
 
-/** Runs scenario `name` in a fresh page; fails on any uncaught page error. */
-async function run<T = Record<string, unknown>>(name: string, arg: Record<string, string> = {}): Promise<T> {
+/** Runs scenario `name` in a fresh page; fails on any uncaught page error but the `expected` ones. */
+async function run<T = Record<string, unknown>>(
+  name: string,
+  arg: Record<string, string> = {},
+  expected?: RegExp,
+): Promise<T> {
   const page: Page = await browser.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (e) => void pageErrors.push(e.message));
@@ -98,7 +102,7 @@ async function run<T = Record<string, unknown>>(name: string, arg: Record<string
     await page.waitForFunction(() => typeof window.scenarios === "object");
     const args = { workerUrl: `${app.origin}/worker.js`, sharedUrl: `${app.origin}/shared.js`, ...arg };
     const result = await page.evaluate(([n, a]) => window.scenarios[n]!(a), [name, args] as const);
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors.filter((e) => expected === undefined || !expected.test(e))).toEqual([]);
     return result as T;
   } finally {
     await page.close();
@@ -141,6 +145,21 @@ describe.skipIf(!available)("in Chromium", () => {
       expect(e.cause).toMatch(/the worker failed: .*boom in the worker/);
       expect(e.ms).toBeLessThan(5000);
     }
+  });
+
+  test('a window needs targetOrigin (and allowedOrigins with "*"); closeOnError: false keeps a worker whose code threw', async () => {
+    // psession does not cancel the worker's error event: it still reaches the page as uncaught.
+    const r = await run("options", {}, /^boom in the worker$/);
+    expect(r.refused).toEqual([
+      expect.stringMatching(/^TypeError: @psession\/worker: a window endpoint needs targetOrigin/),
+      expect.stringMatching(/^TypeError: @psession\/worker: targetOrigin "\*" needs allowedOrigins/),
+    ]);
+    expect(r.crashed).toMatchObject({ name: "SessionTimeoutError" });
+    expect(r.after).toMatchObject({ echo: "still here" });
+    expect(r.errors).toEqual([
+      expect.stringMatching(/^SessionChannelError\(CLOSED\): the worker failed: .*boom in the worker/),
+    ]);
+    expect(r.attachedAfter).toBe(false); // terminated at the end
   });
 
   test("terminate() through the handle ends the pending sessions at once", async () => {

@@ -115,3 +115,43 @@ describe("parent ↔ worker_threads Worker", () => {
     channel.port1.close();
   });
 });
+
+describe("what attach() refuses, and what crosses", () => {
+  test("an object that is no endpoint, and bad options, throw at attach(); nothing is left attached", async () => {
+    const { manager: m } = manager();
+    expect(() => attach(m, {} as never)).toThrow(/does not know this endpoint/);
+    expect(() => attach(m, null as never)).toThrow(TypeError);
+    const channel = new MessageChannel();
+    expect(() => attach(m, channel, { heartbeat: { interval: -1 } })).toThrow(RangeError);
+    expect(() => attach(m, channel, { allowedOrigins: [] })).toThrow(/allowedOrigins/);
+    // The refused attaches left the channel free.
+    const handle = attach(m, channel);
+    expect(handle.port.attached).toBe(true);
+    handle.close();
+    channel.port1.close();
+  });
+
+  test("a worker that has already exited: the port is ended at once", async () => {
+    const worker = await startWorker("responder");
+    await worker.terminate();
+    const { manager: m } = manager();
+    const handle = attach(m, worker, { port: "gone" });
+    const failure = await m.request("gone", { op: "echo" }).catch((e: unknown) => e as Error);
+    expect(failure).toBeInstanceOf(Error);
+    await until(() => handle.port.destroyed);
+  });
+
+  test("an error's data is structured-cloned: dates, maps and typed arrays arrive as themselves", async () => {
+    const { manager: m } = await connected();
+    const failure = (await m.request({ op: "fail-rich" }).catch((e: unknown) => e)) as SessionRemoteError;
+    expect(failure).toBeInstanceOf(SessionRemoteError);
+    expect(failure.remote.name).toBe("Error");
+    const data = failure.remote.data as { at: Date; readings: Map<string, number>; raw: Uint8Array };
+    expect(data.at).toBeInstanceOf(Date);
+    expect(data.at.getTime()).toBe(0);
+    expect(data.readings).toBeInstanceOf(Map);
+    expect(data.readings.get("t")).toBe(21.5);
+    expect(data.raw).toBeInstanceOf(Uint8Array);
+    expect([...data.raw]).toEqual([1, 2]);
+  });
+});

@@ -120,6 +120,27 @@ window.scenarios = {
     return results;
   },
 
+  async options({ workerUrl }) {
+    const { manager } = newManager();
+    const refused: string[] = [];
+    for (const options of [{}, { targetOrigin: "*" }]) {
+      try {
+        attach(manager, window.parent, options);
+      } catch (error) {
+        refused.push(`${(error as Error).name}: ${(error as Error).message}`);
+      }
+    }
+    // closeOnError: false: an uncaught error in the worker is reported and the port stays.
+    const { worker, isReady } = await startWorker(workerUrl!);
+    const { manager: kept, errors } = newManager();
+    const handle = attach(kept, worker, { closeOnError: false });
+    await isReady;
+    const crashed = await outcome(kept.request({ op: "crash" }, { timeout: 500 }));
+    const after = await kept.request({ op: "echo", value: "still here" });
+    await handle.terminate();
+    return { refused, crashed, after, errors, attachedAfter: handle.port.attached };
+  },
+
   async terminate({ workerUrl }) {
     const { worker, isReady } = await startWorker(workerUrl!);
     const { manager } = newManager();

@@ -36,6 +36,11 @@ manager.handle(async (m, session) => {
       error.data = { bulb: 3, tried: ["on", "off"] };
       throw error;
     }
+    case "fail-rich": {
+      const error = new Error("bad reading") as Error & { data: unknown };
+      error.data = { at: new Date(0), readings: new Map([["t", 21.5]]), raw: new Uint8Array([1, 2]) };
+      throw error;
+    }
     case "ask-parent":
       // The other direction on the same channel: the worker opens a session toward the parent.
       return { viaParent: await manager.request(handle!.port.name, { op: "parent-echo", value: m.value }) };
