@@ -216,6 +216,56 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
   });
 });
 
+describe.skipIf(mosquittoMissing !== undefined)("persistent sessions (clean: false)", () => {
+  test("a network cut with the session kept: nothing is re-subscribed, what was in flight is answered", async () => {
+    const broker = await privateMosquitto();
+    const base = root();
+    const lamp = await device(broker.url, base, "lamp-1", { client: v5 });
+    lamp.manager.handle(async (m) => {
+      await sleep(300);
+      return { n: m.n };
+    });
+    const clientId = `psession-ctl-${Date.now()}`;
+    const ctl = await controller(broker.url, base, {
+      client: { ...v5, clientId, clean: false, properties: { sessionExpiryInterval: 60 } },
+    });
+    await ctl.mqtt.whenReady();
+    const subscribes: string[] = [];
+    ctl.client.on("packetsend", (packet) => {
+      if (packet.cmd === "subscribe") subscribes.push(packet.cmd);
+    });
+    // No retries: with the session kept, the broker queues the answers while the controller is away.
+    const pending = [1, 2, 3].map((n) => ctl.manager.request("lamp-1", { n }, { timeout: 5000 }));
+    await sleep(50);
+    (ctl.client.stream as { destroy(): void }).destroy();
+    const replies = await Promise.all(pending);
+    expect(replies.map((r) => r.n)).toEqual([1, 2, 3]);
+    expect(subscribes).toEqual([]);
+    expect(ctl.mqtt.ready).toBe(true);
+  });
+
+  test("a broker that lost the session (restarted): the subscriptions are made again before anything is sent", async () => {
+    const broker = await privateMosquitto();
+    const base = root();
+    const lamp = await device(broker.url, base, "lamp-1", { client: v5 });
+    lamp.manager.handle((m) => ({ n: m.n }));
+    const clientId = `psession-ctl-${Date.now()}`;
+    const ctl = await controller(broker.url, base, {
+      client: { ...v5, clientId, clean: false, properties: { sessionExpiryInterval: 60 } },
+    });
+    expect(await ctl.manager.request("lamp-1", { n: 1 })).toMatchObject({ n: 1 });
+    const sent: string[] = [];
+    ctl.client.on("packetsend", (packet) => void sent.push(packet.cmd));
+    await broker.stop(); // persistence false: the session is gone with it
+    await broker.start();
+    // Sent while the controller reconnects: it waits for the new SUBACK.
+    expect(await ctl.manager.request("lamp-1", { n: 2 }, { timeout: 5000 })).toMatchObject({ n: 2 });
+    const subscribeAt = sent.indexOf("subscribe");
+    expect(subscribeAt).toBeGreaterThanOrEqual(0);
+    expect(sent.indexOf("publish")).toBeGreaterThan(subscribeAt);
+  });
+});
+
 describe.skipIf(mosquittoMissing !== undefined)("mosquitto restart (a private broker)", () => {
   test("sessions with retries complete after the broker restarts, each handler once; the others fail typed", async () => {
     const broker = await privateMosquitto();
