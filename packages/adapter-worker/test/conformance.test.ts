@@ -21,22 +21,34 @@ function rawOf(port: MessagePort): NonNullable<ChannelPair["serverRaw"]> {
 runConformance(
   "worker: Node MessageChannel",
   async (client: SessionManager, server: SessionManager, options: PairOptions): Promise<ChannelPair> => {
-    const channel = new MessageChannel();
-    const clientHandle = attach(client, channel, { port: "worker", heartbeat: options.heartbeat });
-    const serverHandle = attach(server, channel.port2, { port: "page", heartbeat: options.heartbeat });
+    const { heartbeat, reconnect } = options;
+    let channel = new MessageChannel();
+    const connect = () => ({
+      client: attach(client, channel, { port: "worker", heartbeat, reconnect }),
+      server: attach(server, channel.port2, { port: "page", heartbeat, reconnect }),
+    });
+    const first = connect();
     return {
-      clientPort: clientHandle.port,
-      serverPort: serverHandle.port,
+      clientPort: first.client.port,
+      serverPort: first.server.port,
       sendRaw: (value) => channel.port1.postMessage(value),
       serverRaw: rawOf(channel.port2),
       disconnect: () => channel.port1.close(),
+      async reconnect() {
+        // The old channel closes (both ports parked with their sessions), a new one takes over.
+        const old = channel;
+        old.port1.close();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        channel = new MessageChannel();
+        connect();
+      },
       async close() {
         channel.port1.close();
         channel.port2.close();
       },
     };
   },
-  { capabilities: { closeSignal: true, peerCloseSignal: true, roles: true, heartbeat: true } },
+  { capabilities: { closeSignal: true, peerCloseSignal: true, roles: true, heartbeat: true, reconnect: true } },
 );
 
 runConformance(

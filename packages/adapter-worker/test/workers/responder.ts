@@ -41,6 +41,8 @@ manager.handle(async (m, session) => {
       error.data = { at: new Date(0), readings: new Map([["t", 21.5]]), raw: new Uint8Array([1, 2]) };
       throw error;
     }
+    case "fail-cause":
+      throw new Error("could not save", { cause: new TypeError("disk is read-only") });
     case "ask-parent":
       // The other direction on the same channel: the worker opens a session toward the parent.
       return { viaParent: await manager.request(handle!.port.name, { op: "parent-echo", value: m.value }) };
