@@ -113,7 +113,7 @@ export function createWireTransport(wire: Wire, options: WireTransportOptions = 
       }
     },
     fault(error) {
-      if (!closed) report(error);
+      report(error);
     },
     closed(reason) {
       shutdown(reason);

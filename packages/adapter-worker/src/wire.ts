@@ -79,6 +79,22 @@ export function nodeWire(endpoint: NodeMessagePortLike, kind: "worker" | "Messag
         endpoint.off("error", onError);
         endpoint.off("exit", onExit);
         endpoint.off("close", onClose);
+        if (worker !== undefined && worker.threadId !== -1) {
+          // A Worker handed back to the application keeps an "error" listener until it exits: an
+          // EventEmitter without one would throw the next crash out of the process.
+          const guard = (error: unknown) =>
+            sink.fault(
+              new SessionChannelError("CLOSED", `the worker crashed after psession let go of it: ${describe(error)}`, {
+                cause: error,
+              }),
+            );
+          const release = () => {
+            endpoint.off("error", guard);
+            endpoint.off("exit", release);
+          };
+          endpoint.on("error", guard);
+          endpoint.on("exit", release);
+        }
       };
     },
   };

@@ -113,4 +113,16 @@ describe("a worker that goes away ends its pending sessions at once", () => {
     expect(e).toBeInstanceOf(SessionAbortError);
     expect((e.cause as Error).message).toMatch(/MessagePort was closed/);
   });
+
+  test("a worker crashing after psession let go of it is reported, not thrown out of the process", async () => {
+    const { worker, manager: m, errors, handle } = await hanging(0);
+    handle.close();
+    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    worker.postMessage({ crashNow: true });
+    await exited;
+    expect(m.ports.get("default")!.attached).toBe(false);
+    expect(errors.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/crashed after psession let go of it: late boom/),
+    );
+  });
 });

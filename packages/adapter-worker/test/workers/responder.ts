@@ -85,4 +85,11 @@ manager.handle(async (m, session) => {
       throw new Error(`unknown op ${String(m.op)}`);
   }
 });
+// Crashes on a plain message too, for a crash after psession let go.
+parentPort!.on("message", (v) => {
+  if (v?.crashNow)
+    setTimeout(() => {
+      throw new Error("late boom");
+    });
+});
 tell({ ready: true });
