@@ -365,7 +365,7 @@ export class MqttLink implements PortLink {
   // ---- outbound ----------------------------------------------------------------------------
 
   /** PortLink: one message of a port, published now or queued (not connected, window full). */
-  send(transport: PortTransport, message: Message): void | Promise<void> {
+  send(transport: PortTransport, message: Message, timeout: number | undefined): void | Promise<void> {
     if (transport.closed)
       throw new SessionChannelError("CLOSED", `port "${transport.name}": the MQTT attachment was closed`);
     if (this.offline.has(transport.name)) {
@@ -386,14 +386,14 @@ export class MqttLink implements PortLink {
         throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}: not sent`);
       }
     }
+    const ms = timeout ?? transport.port?.sessionTimeout ?? 0;
     if (this.outbox.ready && (!own || this.outbox.hasSlot(transport, sid))) {
-      this.publish(transport, sid, payload);
+      this.publish(transport, sid, payload, ms);
       if (own) this.outbox.take(transport, sid);
       return;
     }
     const waiting = new Promise<void>((resolve, reject) => {
-      const timeout = transport.port?.sessionTimeout ?? 0;
-      const deadline = timeout > 0 && timeout !== Infinity ? Date.now() + timeout : Infinity;
+      const deadline = ms > 0 && ms !== Infinity ? Date.now() + ms : Infinity;
       this.outbox.enqueue({ transport, sid, own, payload, deadline, resolve, reject, dead: false });
     });
     waiting.catch(() => {}); // a raw caller may ignore it; the core handles it (rule 3)
@@ -412,14 +412,17 @@ export class MqttLink implements PortLink {
       return;
     }
     try {
-      this.publish(item.transport, item.sid, item.payload);
+      // What is left of its timeout becomes its expiry.
+      const left = item.deadline === Infinity ? 0 : item.deadline - Date.now();
+      this.publish(item.transport, item.sid, item.payload, left);
       item.resolve();
     } catch (error) {
       item.reject(error as Error);
     }
   };
 
-  private publish(transport: PortTransport, sid: number, payload: string | Uint8Array): void {
+  /** `timeout`: ms this send waits for its answer (0 or Infinity: forever), the MQTT 5 expiry of a request. */
+  private publish(transport: PortTransport, sid: number, payload: string | Uint8Array, timeout: number): void {
     let topic = transport.topic;
     // The same options object whenever there are no properties (MQTT.js copies it). MQTT.js spreads
     // these options over its defaults; any key they lack (even an undefined one) sends V8's copy
@@ -433,7 +436,6 @@ export class MqttLink implements PortLink {
         // A turn of a session this side opened: where to answer, what to echo, and when it is
         // stale (a command nobody took within its timeout is dropped by the broker, not delivered late).
         properties = { responseTopic: transport.replyTopic, correlationData: this.correlation.encode(sid) };
-        const timeout = transport.port?.sessionTimeout ?? 0;
         if (timeout > 0 && timeout !== Infinity) properties.messageExpiryInterval = Math.ceil(timeout / 1000);
       } else {
         // An answer: echo the requester's correlationData; name this instance's inbox only when it

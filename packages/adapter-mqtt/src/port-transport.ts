@@ -1,4 +1,4 @@
-import type { Port, Role, Transport } from "psession";
+import type { Port, Role, TransferExtras, Transport } from "psession";
 import type { Outgoing } from "./outbox.js";
 
 /** Where the peer asked the next message of a session to go (MQTT 5 responseTopic + correlationData). */
@@ -9,7 +9,7 @@ export interface Route {
 
 /** What a port transport asks of the client-wide link it belongs to. */
 export interface PortLink {
-  send(transport: PortTransport, message: Record<string, unknown>): void | Promise<void>;
+  send(transport: PortTransport, message: Record<string, unknown>, timeout: number | undefined): void | Promise<void>;
   detach(transport: PortTransport): void;
 }
 
@@ -50,8 +50,12 @@ export class PortTransport implements Transport<unknown> {
     readonly duplicates: boolean,
   ) {}
 
-  send(message: unknown): void | Promise<void> {
-    return this.link.send(this, message as Record<string, unknown>);
+  /**
+   * `extras.timeout` (ms), when the core passes the attempt's timeout, sets a request's MQTT 5
+   * `messageExpiryInterval`; without it the port's `sessionTimeout` does.
+   */
+  send(message: unknown, extras?: TransferExtras & { timeout?: number }): void | Promise<void> {
+    return this.link.send(this, message as Record<string, unknown>, extras?.timeout);
   }
 
   /** Hands an inbound message to every listener. */
