@@ -6,13 +6,13 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { attach, transfer } from "@psession/worker";
+import { attach, createEndpointTransport, transfer } from "@psession/worker";
 import { build } from "esbuild";
 import { SessionManager } from "psession";
 import { fmt, latency, throughput, type BenchTable } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
-type Kind = "raw" | "psession" | "comlink";
+type Kind = "raw" | "transport" | "psession" | "comlink";
 const TIMEOUT = 60_000;
 const ROUNDS = 3;
 const BUFFER_BYTES = 16 * 1024 * 1024;
@@ -47,7 +47,7 @@ interface Request {
 
 function serve(kind: Kind, base: string): void {
   const port = parentPort!;
-  if (kind === "raw") {
+  if (kind === "raw" || kind === "transport") {
     port.on("message", (m: Request) => {
       if (m.buffer === undefined) port.postMessage({ id: m.id, ok: m.n });
       else port.postMessage({ id: m.id, buffer: m.buffer }, m.moved ? [m.buffer] : []);
@@ -144,6 +144,26 @@ async function start(kind: Kind, { code, base }: Setup): Promise<Running> {
       },
     };
   }
+  if (kind === "transport") {
+    // The adapter's transport under the same hand-written id map: what the adapter costs, without the core.
+    const transport = createEndpointTransport(worker);
+    const client = createIdMapClient<{ ok?: number; buffer?: ArrayBuffer }>(TIMEOUT);
+    transport.onMessage((m) => {
+      const reply = m as { id: number; ok?: number; buffer?: ArrayBuffer };
+      client.settle(reply.id, reply);
+    });
+    return {
+      call: (n) => client.call((id) => transport.send({ id, n })),
+      roundTrip: async (buffer, moved) =>
+        (await client.call((id) => transport.send({ id, buffer, moved }, moved ? { transfer: [buffer] } : undefined)))
+          .buffer!,
+      close: async () => {
+        client.dispose();
+        transport.close();
+        await close();
+      },
+    };
+  }
   if (kind === "psession") {
     const manager = new SessionManager({ sessionTimeout: TIMEOUT });
     const handle = attach(manager, worker);
@@ -182,6 +202,7 @@ export default async function workerBench(): Promise<BenchTable[]> {
   const ready = await setup();
   const contenders: Contender[] = [
     { name: "raw postMessage + id map", kind: "raw" },
+    { name: "@psession/worker transport + id map", kind: "transport" },
     { name: "@psession/worker", kind: "psession" },
     { name: "Comlink 4.4.2 (nodeEndpoint)", kind: "comlink" },
   ];
