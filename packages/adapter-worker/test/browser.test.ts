@@ -245,6 +245,7 @@ describe.skipIf(!available)("in Chromium", () => {
     expect(new Set(hellos.map((h) => h.port)).size).toBe(2);
     for (const h of hellos) expect(h).toMatchObject({ role: "server", back: { got: "who-are-you" } });
     expect(r.count).toMatchObject({ connections: 2 });
+    expect(r.afterClose).toMatchObject({ connections: 1 });
     expect(r.lost).toMatchObject({ name: "SessionTimeoutError" });
     const decodeErrors = (r.decodeErrors as { decodeErrors: string[] }).decodeErrors;
     expect(decodeErrors).toHaveLength(1);

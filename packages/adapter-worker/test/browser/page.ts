@@ -278,11 +278,16 @@ window.scenarios = {
     const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
     const lost = await outcome(pages[0]!.manager.request({ op: "echo", module }, { timeout: 500 }));
     const decodeErrors = await pages[0]!.manager.request({ op: "decode-errors" });
-    for (const p of pages) p.handle.close();
+    // A page that lets go tells the SharedWorker (a MessagePort has no close event): its port there ends.
+    pages[1]!.handle.close();
+    await sleep(50);
+    const afterClose = await pages[0]!.manager.request({ op: "count" });
+    pages[0]!.handle.close();
     return {
       roles: pages.map((p) => p.handle.role),
       hellos,
       count,
+      afterClose,
       lost,
       decodeErrors,
       errors: pages.map((p) => p.errors),
