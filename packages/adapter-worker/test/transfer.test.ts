@@ -33,6 +33,17 @@ describe("transferables", () => {
     expect(errors).toEqual([]);
   });
 
+  test("a handler answers with session.post(answer, { transfer }): moved back, detached in the worker", async () => {
+    const { manager: m, worker, errors } = await connected();
+    const detached = nextMessage(worker, (v) => v.detachedInWorker !== undefined);
+    const reply = await m.request({ op: "buffer-post", buffer: new ArrayBuffer(MiB) });
+    expect(reply.size).toBe(MiB);
+    expect(reply.buffer.byteLength).toBe(MiB);
+    expect(await detached).toMatchObject({ detachedInWorker: 0 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors).toEqual([]); // no second answer arrived as a late reply
+  });
+
   test("without transfer() the buffer is copied and stays usable", async () => {
     const { manager: m } = await connected();
     const buffer = new ArrayBuffer(MiB);

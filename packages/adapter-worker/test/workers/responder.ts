@@ -78,6 +78,15 @@ manager.handle(async (m, session) => {
       const reply = { size: buffer.byteLength, first: view[0], last: view[view.length - 1], buffer };
       return m.back === "transfer" ? transfer(reply, [buffer]) : reply;
     }
+    case "buffer-post": {
+      // The answer posted with the core's { transfer }, then the session ended: the handler's
+      // return value (nothing) is not sent.
+      const buffer = m.buffer as ArrayBuffer;
+      session.post({ size: buffer.byteLength, buffer }, { transfer: [buffer] });
+      tell({ detachedInWorker: buffer.byteLength });
+      session.end();
+      return undefined;
+    }
     case "plain":
       tell({ plain: m.value });
       return {};
