@@ -2,7 +2,7 @@ import type { Port, SessionManager } from "psession";
 import { attachClient } from "./client.js";
 import type { ClientAttachOptions, ServerAttachOptions, SocketIoPorts } from "./options.js";
 import { attachServer } from "./server.js";
-import type { ClientSocketLike, NamespaceLike, ServerLike } from "./types.js";
+import type { ClientSocketLike, NamespaceLike, ServerLike, ServerSocketLike } from "./types.js";
 
 /**
  * Sessions over Socket.IO, on one event (default "psession") beside the application's own.
@@ -11,11 +11,11 @@ import type { ClientSocketLike, NamespaceLike, ServerLike } from "./types.js";
  * - `attach(manager, socket, options?)`: a `socket.io-client` socket becomes a port (default
  *   "default", role "client") for as long as it lives, across Socket.IO's reconnections.
  */
-export function attach(
+export function attach<S extends ServerSocketLike>(
   manager: SessionManager,
-  io: ServerLike | NamespaceLike,
-  options?: ServerAttachOptions,
-): SocketIoPorts;
+  io: ServerLike<S> | NamespaceLike<S>,
+  options?: ServerAttachOptions<S>,
+): SocketIoPorts<S>;
 export function attach(manager: SessionManager, socket: ClientSocketLike, options?: ClientAttachOptions): Port;
 export function attach(
   manager: SessionManager,
@@ -24,7 +24,7 @@ export function attach(
 ): SocketIoPorts | Port {
   const t = target as { of?: unknown; sockets?: unknown };
   if (typeof t.of === "function" || t.sockets instanceof Map) {
-    return attachServer(manager, target as ServerLike | NamespaceLike, options as ServerAttachOptions);
+    return attachServer(manager, target as ServerLike, options as ServerAttachOptions);
   }
   return attachClient(manager, target as ClientSocketLike, options as ClientAttachOptions);
 }

@@ -39,8 +39,8 @@ export interface ClusterOptions {
  * "server"), named `portName(socket)` (default: `socket.handshake.auth.id` when the client sends a
  * string, else `socket.id`). The core's port options apply to every port.
  */
-export interface ServerAttachOptions
-  extends Omit<ConnectionPortsOptions<ServerSocketLike, undefined, SocketIoTransport>, "heartbeat">,
+export interface ServerAttachOptions<S = ServerSocketLike>
+  extends Omit<ConnectionPortsOptions<S, undefined, SocketIoTransport>, "heartbeat">,
     SocketIoOptions {
   /**
    * With `reconnect`: how long (ms) a disconnected client's port waits for it to come back before

@@ -51,15 +51,17 @@ interface Context {
  * Gives every connection of a Socket.IO server (its main namespace) or namespace its own port,
  * through the core's `attachConnections`. Sockets already connected are attached at once.
  */
-export function attachServer(
+export function attachServer<S extends ServerSocketLike = ServerSocketLike>(
   manager: SessionManager,
-  target: ServerLike | NamespaceLike,
-  options: ServerAttachOptions = {},
-): SocketIoPorts {
+  target: ServerLike<S> | NamespaceLike<S>,
+  typedOptions: ServerAttachOptions<S> = {},
+): SocketIoPorts<S> {
+  // Inside, every socket is a ServerSocketLike; `S` is the application's own socket type.
+  const options = typedOptions as unknown as ServerAttachOptions;
   refuseHeartbeat(options);
   const { event, duplicates, serializer, maxFrameBytes, reconnectWithin, cluster, portName, onConnection, ...rest } =
     options;
-  const nsp = namespaceOf(target);
+  const nsp = namespaceOf(target as unknown as ServerLike);
   const { reconnect: _reconnect, role: _role, ...relayOptions } = rest;
   let acceptOne: ((socket: ServerSocketLike, info: undefined) => void) | undefined;
   const ctx: Context = {
@@ -147,7 +149,7 @@ export function attachServer(
     },
   );
 
-  return {
+  const ports: SocketIoPorts = {
     ports: handle.ports,
     portOf: handle.portOf,
     nodeId: ctx.cluster?.nodeId,
@@ -159,6 +161,7 @@ export function attachServer(
       for (const link of [...ctx.links.values()]) link.stop();
     },
   };
+  return ports as unknown as SocketIoPorts<S>;
 }
 
 /** One connection's listeners and its current transport. */

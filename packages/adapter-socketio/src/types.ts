@@ -29,10 +29,10 @@ export interface ServerSocketLike {
   disconnect(close?: boolean): unknown;
 }
 
-/** A `socket.io` `Namespace` (`io.of("/chat")`). */
-export interface NamespaceLike {
+/** A `socket.io` `Namespace` (`io.of("/chat")`); `S` is its socket type. */
+export interface NamespaceLike<S = ServerSocketLike> {
   readonly name: string;
-  readonly sockets: ReadonlyMap<string, Any>;
+  readonly sockets: ReadonlyMap<string, S>;
   readonly adapter: object;
   to(room: Any): { emit(event: Any, ...args: Any[]): unknown };
   on(event: Any, listener: Any): unknown;
@@ -41,9 +41,9 @@ export interface NamespaceLike {
 }
 
 /** A `socket.io` `Server`: its main namespace ("/") is the one attached. */
-export interface ServerLike {
-  of(name: Any): NamespaceLike;
-  readonly sockets: NamespaceLike;
+export interface ServerLike<S = ServerSocketLike> {
+  of(name: Any): NamespaceLike<S>;
+  readonly sockets: NamespaceLike<S>;
 }
 
 /** A `socket.io-client` `Socket`. */
@@ -70,10 +70,10 @@ export interface ServerSocketLike {
   disconnect(close?: boolean): unknown;
 }
 
-/** A `socket.io` `Namespace` (`io.of("/chat")`). */
-export interface NamespaceLike {
+/** A `socket.io` `Namespace` (`io.of("/chat")`); `S` is its socket type. */
+export interface NamespaceLike<S = ServerSocketLike> {
   readonly name: string;
-  readonly sockets: ReadonlyMap<string, Any>;
+  readonly sockets: ReadonlyMap<string, S>;
   readonly adapter: object;
   to(room: Any): { emit(event: Any, ...args: Any[]): unknown };
   on(event: Any, listener: Any): unknown;
@@ -82,7 +82,7 @@ export interface NamespaceLike {
 }
 
 /** A `socket.io` `Server`: its main namespace ("/") is the one attached. */
-export interface ServerLike {
-  of(name: Any): NamespaceLike;
-  readonly sockets: NamespaceLike;
+export interface ServerLike<S = ServerSocketLike> {
+  of(name: Any): NamespaceLike<S>;
+  readonly sockets: NamespaceLike<S>;
 }

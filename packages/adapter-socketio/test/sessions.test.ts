@@ -1,5 +1,7 @@
 import { attach } from "@psession/socketio";
 import { SessionCancelError, SessionTimeoutError, type Session } from "psession";
+import type { Server } from "socket.io";
+import type { Socket as ClientSocket } from "socket.io-client";
 import { afterEach, describe, expect, test } from "vitest";
 import { client, manager, sleep, startServer, teardown, TRANSPORTS, until, whenConnected } from "./helpers.js";
 
@@ -183,6 +185,31 @@ describe("attaching", () => {
     expect(await sm.request("user:y", {})).toMatchObject({ pong: true });
     handle.close();
     expect(sm.ports.has("user:x")).toBe(false);
+  });
+
+  test("typed servers and sockets fit: portName gets the application's own socket type (socket.data)", async () => {
+    interface ClientEvents {
+      hello(text: string): void;
+    }
+    interface ServerEvents {
+      welcome(text: string): void;
+    }
+    interface Data {
+      user: string;
+    }
+    const server = await startServer();
+    const io = server.io as unknown as Server<ClientEvents, ServerEvents, Record<string, never>, Data>;
+    io.use((socket, next) => {
+      socket.data.user = `user-${String(socket.handshake.auth.token)}`;
+      next();
+    });
+    const { manager: sm } = manager();
+    const handle = attach(sm, io, { portName: (socket) => socket.data.user });
+    sm.handle((_m, session) => ({ port: session.port }));
+    const { manager: cm } = manager();
+    const socket: ClientSocket<ServerEvents, ClientEvents> = client(server.url, { auth: { token: 7 } });
+    expect(await attach(cm, socket).request({})).toMatchObject({ port: "user-7" });
+    expect([...handle.ports.keys()][0]?.data.user).toBe("user-7");
   });
 
   test("namespaces: each attached on its own, the main namespace untouched", async () => {
