@@ -53,8 +53,12 @@ export function nodeWire(endpoint: NodeMessagePortLike, kind: "worker" | "Messag
     open(sink) {
       const onMessage = (value: unknown) => sink.data(value);
       const onMessageError = (error: unknown) => sink.fault(messageError(kind, error));
-      const onError = (error: unknown) =>
-        sink.closed(new SessionChannelError("CLOSED", `the worker crashed: ${describe(error)}`, { cause: error }));
+      const onError = (error: unknown) => {
+        // Reported as well: a crash with no session pending must not vanish in our listener.
+        const reason = new SessionChannelError("CLOSED", `the worker crashed: ${describe(error)}`, { cause: error });
+        sink.fault(reason);
+        sink.closed(reason);
+      };
       const onExit = (code: number | undefined) =>
         sink.closed(
           new SessionChannelError(
@@ -152,8 +156,8 @@ export function eventWire(endpoint: Endpoint, options: EventWireOptions): Wire {
         const reason = new SessionChannelError("CLOSED", `the ${kind} failed: ${detail}`, {
           cause: event?.error ?? event,
         });
+        sink.fault(reason);
         if (closeOnError) sink.closed(reason);
-        else sink.fault(reason);
       };
       const onClose = () => sink.closed(new SessionChannelError("CLOSED", `the ${kind} was closed`));
       endpoint.addEventListener("message", onMessage);

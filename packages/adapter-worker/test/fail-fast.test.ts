@@ -28,7 +28,7 @@ async function ended(pending: Promise<Error>[], since: number) {
 
 describe("a worker that goes away ends its pending sessions at once", () => {
   test("it crashes (an uncaught error): SessionAbortError, the crash as its cause", async () => {
-    const { manager: m, pending } = await hanging(5);
+    const { manager: m, pending, errors: reported } = await hanging(5);
     const t = Date.now();
     const crash = m.request({ op: "crash" }, { timeout: 60_000 }).catch((e: unknown) => e as Error);
     const { errors, ms } = await ended([...pending, crash], t);
@@ -40,6 +40,8 @@ describe("a worker that goes away ends its pending sessions at once", () => {
       expect((e.cause as Error).message).toMatch(/crashed: boom in the worker/);
     }
     expect(m.size).toBe(0);
+    // The crash itself is reported once on the manager, so it does not vanish in psession's listener.
+    expect(reported.map((e) => e.message)).toEqual(["the worker crashed: boom in the worker"]);
   });
 
   test("it exits (process.exit in the worker)", async () => {
