@@ -14,7 +14,7 @@ import {
 } from "psession";
 import { setNoDelay, type InboundPacket, type MqttClientLike, type PublishProperties } from "./client.js";
 import { Correlation, newTag } from "./correlation.js";
-import { DEFAULT_WINDOW, type MqttAttachOptions } from "./options.js";
+import { DEFAULT_MAX_PORTS, DEFAULT_WINDOW, type MqttAttachOptions } from "./options.js";
 import { Outbox, type Outgoing } from "./outbox.js";
 import { PortTransport, type PortLink } from "./port-transport.js";
 import { jsonSerializer } from "./serializer.js";
@@ -50,6 +50,7 @@ const OWN_OPTIONS = [
   "serializer",
   "port",
   "noDelay",
+  "maxPorts",
 ];
 
 /**
@@ -71,6 +72,7 @@ export class MqttLink implements PortLink {
   private readonly qos: 0 | 1 | 2;
   private readonly v5: boolean;
   private readonly maxFrameBytes: number;
+  private readonly maxPorts: number;
   private readonly serializer: Serializer;
   private readonly noDelay: boolean;
   private readonly sidName: string;
@@ -140,6 +142,8 @@ export class MqttLink implements PortLink {
     const window = options.window ?? DEFAULT_WINDOW;
     if (!(window >= 1)) throw new RangeError("@psession/mqtt: window must be at least 1 (Infinity for none)");
     this.maxFrameBytes = maxFrameBytesSetting(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, LABEL);
+    this.maxPorts = options.maxPorts ?? DEFAULT_MAX_PORTS;
+    if (!(this.maxPorts >= 1)) throw new RangeError("@psession/mqtt: maxPorts must be at least 1");
     this.serializer = options.serializer ?? jsonSerializer;
     this.noDelay = options.noDelay !== false;
     // A controller opens like a client, a device accepts like a server; a `role` option (kept in
@@ -221,6 +225,8 @@ export class MqttLink implements PortLink {
   detach(transport: PortTransport): void {
     if (this.ports.get(transport.name) !== transport) return;
     this.ports.delete(transport.name);
+    if (channels.get(this.client)?.get(transport.topic) === transport.channel)
+      channels.get(this.client)!.delete(transport.topic);
     transport.closed = true;
     this.outbox.fail(new SessionChannelError("CLOSED", `port "${transport.name}" was detached`), transport);
     this.outbox.releaseAll(transport);
@@ -557,6 +563,15 @@ export class MqttLink implements PortLink {
       if (taken?.attached) {
         this.manager.report(
           new SessionInvalidError(`${where}: port "${name}" is attached to another transport: dropped`),
+        );
+        return;
+      }
+      if (this.ports.size >= this.maxPorts) {
+        // Anyone may publish under any name the templates match: ports made that way are bounded.
+        this.manager.report(
+          new SessionInvalidError(
+            `${where}: ${this.ports.size} ports already (maxPorts): a new device "${name}" was refused`,
+          ),
         );
         return;
       }

@@ -37,6 +37,11 @@ export interface MqttAttachOptions extends Omit<ChannelOptions, "port" | "reconn
    * `Infinity` for no window.
    */
   window?: number;
+  /**
+   * Most ports a controller makes for devices it hears from first (a publish on a topic the
+   * templates match, under a new name): anyone may publish under any name. Default 10,000.
+   */
+  maxPorts?: number;
   /** Name of the one port when the templates have no `{port}` (a device): default "default". */
   port?: string;
   /**
@@ -47,3 +52,4 @@ export interface MqttAttachOptions extends Omit<ChannelOptions, "port" | "reconn
 }
 
 export const DEFAULT_WINDOW = 500;
+export const DEFAULT_MAX_PORTS = 10_000;

@@ -62,6 +62,27 @@ describe("bad input over aedes", () => {
     expect(await ctl.manager.request("lamp-1", { small: true })).toMatchObject({ ok: true });
   });
 
+  test("devices heard from first are bounded by maxPorts", async () => {
+    const broker = await aedesBroker();
+    const base = root();
+    const ctl = await controller(broker.url, base, { maxPorts: 3 });
+    const seen: string[] = [];
+    ctl.manager.on("message", (_m, port) => void seen.push(port.name));
+    await ctl.mqtt.whenReady();
+    const raw = await client(broker.url);
+    for (const name of ["a", "b", "c", "d", "e"]) {
+      await raw.publishAsync(`${base}/${name}/out`, JSON.stringify({ t: 1 }), { qos: 1 });
+    }
+    await until(() => seen.length + ctl.errors.length === 5, 2000, "five publishes to surface");
+    expect(seen).toEqual(["a", "b", "c"]);
+    expect(ctl.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/maxPorts.*"d" was refused/),
+      expect.stringMatching(/maxPorts.*"e" was refused/),
+    ]);
+    // Ports the application asks for are not bounded by it.
+    expect(ctl.mqtt.port("f").name).toBe("f");
+  });
+
   test("a listener that throws on the manager does not escape into MQTT.js", async () => {
     const broker = await aedesBroker();
     const base = root();

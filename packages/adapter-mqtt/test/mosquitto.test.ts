@@ -134,7 +134,9 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
     expect(got.filter((m) => JSON.parse(m).command !== undefined)).toEqual([]);
     // Control: a command still within its expiry is delivered after the device comes back.
     await new Promise<void>((resolve) => back.end(false, {}, () => resolve()));
-    const fresh = ctl.manager.request("sleepy", { command: "fresh" }).catch(() => undefined);
+    // (A second controller, with a 10 s sessionTimeout: an expiry a slow machine cannot outrun.)
+    const patient = await controller(url, base, { client: v5, manager: { sessionTimeout: 10_000 } });
+    const fresh = patient.manager.request("sleepy", { command: "fresh" }).catch(() => undefined);
     await sleep(100);
     const got3: string[] = [];
     const third = await client(
@@ -145,7 +147,7 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
     await until(() => got3.length >= 1, 2000, "the fresh command");
     expect(JSON.parse(got3[0]!).command).toBe("fresh");
     await new Promise<void>((resolve) => third.end(true, {}, () => resolve()));
-    await ctl.mqtt.close();
+    await patient.mqtt.close();
     await fresh;
     // Leave no persistent session behind on a shared broker.
     const cleanup = await client(url, { ...v5, clientId, clean: true });
@@ -165,8 +167,10 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
         const more = await session.send({ status: "needPassword", instance: id });
         return { status: more.password === "123456" ? "ok" : "denied", instance: id, n: request.n };
       });
-      trackAttachment(attach(m, c, { publish: `${base}/{port}/res`, subscribe: `$share/workers/${base}/{port}/req` }));
-      await sleep(10);
+      const instance = trackAttachment(
+        attach(m, c, { publish: `${base}/{port}/res`, subscribe: `$share/workers/${base}/{port}/req` }),
+      );
+      await instance.whenReady();
     }
     const requester = await device(url, base, "app-1", {
       client: v5,
@@ -174,7 +178,6 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
       subscribe: `${base}/app-1/res`,
     });
     await requester.mqtt.whenReady();
-    await sleep(100); // let every instance's SUBACK land
     const results = await Promise.all(
       Array.from({ length: 30 }, async (_, n) => {
         const session = requester.manager.createSession();
@@ -258,8 +261,9 @@ describe.skipIf(mosquittoMissing !== undefined)("persistent sessions (clean: fal
     ctl.client.on("packetsend", (packet) => void sent.push(packet.cmd));
     await broker.stop(); // persistence false: the session is gone with it
     await broker.start();
-    // Sent while the controller reconnects: it waits for the new SUBACK.
-    expect(await ctl.manager.request("lamp-1", { n: 2 }, { timeout: 5000 })).toMatchObject({ n: 2 });
+    // Sent while the controller reconnects: it waits for the new SUBACK. (Retries: the device may
+    // not have re-subscribed yet when the first attempt goes out.)
+    expect(await ctl.manager.request("lamp-1", { n: 2 }, { timeout: 1000, retryCount: 5 })).toMatchObject({ n: 2 });
     const subscribeAt = sent.indexOf("subscribe");
     expect(subscribeAt).toBeGreaterThanOrEqual(0);
     expect(sent.indexOf("publish")).toBeGreaterThan(subscribeAt);

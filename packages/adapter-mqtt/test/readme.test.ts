@@ -88,7 +88,7 @@ describe.skipIf(mosquittoMissing !== undefined)("README", () => {
       const { manager: app, errors } = manager();
       const c = await client(broker.url, { protocolVersion: 5 });
       trackAttachment(attach(app, c, { publish: "apps/app-1/req", subscribe: "apps/app-1/res" }));
-      await sleep(100);
+      await sleep(500); // the README's instances do not await their SUBACK; give them time
       const results = await Promise.all(
         Array.from({ length: 20 }, async (_, n) => {
           const session = app.createSession();

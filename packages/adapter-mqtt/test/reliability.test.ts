@@ -42,7 +42,7 @@ describe("reliability over aedes", () => {
       return { done: true };
     });
     const ctl = await controller(broker.url, base);
-    expect(await ctl.manager.request("lamp-1", { command: "toggle" }, { timeout: 100, retryCount: 5 })).toMatchObject({
+    expect(await ctl.manager.request("lamp-1", { command: "toggle" }, { timeout: 100, retryCount: 30 })).toMatchObject({
       done: true,
     });
     await sleep(100);
