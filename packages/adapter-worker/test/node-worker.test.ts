@@ -2,7 +2,7 @@
 // errors, roles, and messages that are not psession's passing by untouched.
 import { MessageChannel } from "node:worker_threads";
 import { attach } from "@psession/worker";
-import { SessionInvalidError, SessionRemoteError } from "psession";
+import { SessionAbortError, SessionInvalidError, SessionRemoteError } from "psession";
 import { describe, expect, test } from "vitest";
 import { manager, nextMessage, startWorker, until } from "./helpers.js";
 
@@ -137,7 +137,8 @@ describe("what attach() refuses, and what crosses", () => {
     const { manager: m } = manager();
     const handle = attach(m, worker, { port: "gone" });
     const failure = await m.request("gone", { op: "echo" }).catch((e: unknown) => e as Error);
-    expect(failure).toBeInstanceOf(Error);
+    expect(failure).toBeInstanceOf(SessionAbortError);
+    expect((failure.cause as Error).message).toBe("the worker had already exited");
     await until(() => handle.port.destroyed);
   });
 
