@@ -21,7 +21,7 @@ export interface Answer {
 export class Controller {
   readonly manager = new SessionManager({ sessionTimeout: 2000 });
   readonly availability = new Map<string, Availability>();
-  private readonly availabilityListeners = new Set<() => void>();
+  private readonly availabilityListeners = new Set<(device: string, availability: Availability) => void>();
   private attachment!: MqttAttachment;
 
   private constructor(
@@ -58,11 +58,17 @@ export class Controller {
   private heard(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
     if (parsed === undefined || parsed.kind === "set") return;
-    const known = this.availability.get(parsed.device);
     const online = parsed.kind === "availability" ? parseStatus(payload) : true;
     if (online === undefined) return;
-    this.availability.set(parsed.device, { online, lastSeen: Date.now() });
-    if (known?.online !== online) for (const listener of this.availabilityListeners) listener();
+    const availability = { online, lastSeen: Date.now() };
+    this.availability.set(parsed.device, availability);
+    for (const listener of this.availabilityListeners) listener(parsed.device, availability);
+  }
+
+  /** Calls `listener` whenever a device is heard from: its availability, or any message of it. */
+  onAvailability(listener: (device: string, availability: Availability) => void): () => void {
+    this.availabilityListeners.add(listener);
+    return () => this.availabilityListeners.delete(listener);
   }
 
   /** Resolves once every device in `names` is online; rejects after `ms`. */
@@ -71,17 +77,16 @@ export class Controller {
     if (ready()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.availabilityListeners.delete(check);
+        off();
         const missing = names.filter((name) => this.availability.get(name)?.online !== true);
         reject(new Error(`not online after ${ms} ms: ${missing.join(", ")}`));
       }, ms);
-      const check = () => {
+      const off = this.onAvailability(() => {
         if (!ready()) return;
         clearTimeout(timer);
-        this.availabilityListeners.delete(check);
+        off();
         resolve();
-      };
-      this.availabilityListeners.add(check);
+      });
     });
   }
 

@@ -20,7 +20,11 @@ export function outcomeOf(error: unknown): Outcome {
   if (error instanceof SessionTimeoutError) return "timeout";
   if (error instanceof SessionCancelError) return "cancelled";
   if (error instanceof SessionChannelError && error.code === "OFFLINE") return "offline";
-  if (error instanceof SessionAbortError) return "aborted";
+  // The adapter aborts a device's pending sessions when it goes offline, with OFFLINE as the cause.
+  if (error instanceof SessionAbortError) {
+    const cause = error.cause;
+    return cause instanceof SessionChannelError && cause.code === "OFFLINE" ? "offline" : "aborted";
+  }
   return "failed";
 }
 

@@ -6,8 +6,9 @@ import type { Controller } from "./controller.js";
 import { LAMP_PASSWORD, type Lamp } from "./devices/lamp.js";
 import { PLUG_FAILS_AFTER_MS, type Plug } from "./devices/plug.js";
 import type { Thermostat } from "./devices/thermostat.js";
+import { fields, ms } from "./format.js";
 import { type Observations, quantile } from "./observations.js";
-import { ms, type Transcript } from "./transcript.js";
+import type { Transcript } from "./transcript.js";
 
 export interface ScriptContext {
   controller: Controller;
@@ -24,12 +25,6 @@ export class DemoCheckError extends Error {
 
 function check(condition: boolean, what: string): asserts condition {
   if (!condition) throw new DemoCheckError(what);
-}
-
-/** The application's fields of a message, without psession's (sid, $re, …). */
-function fields(message: Message): string {
-  const own = Object.entries(message).filter(([key]) => key !== "sid" && !key.startsWith("$"));
-  return JSON.stringify(Object.fromEntries(own));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<SessionError> {

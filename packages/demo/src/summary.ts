@@ -1,7 +1,7 @@
 // The table the demo ends with: one row per device.
 import type { Availability } from "./controller.js";
 import { type Observations, quantile } from "./observations.js";
-import { ms } from "./transcript.js";
+import { ms } from "./format.js";
 
 export interface SummaryRow {
   device: string;
@@ -31,7 +31,7 @@ export function rowsFromObservations(
     retries: record.retries,
     timeouts: record.outcomes.timeout,
     cancelled: record.outcomes.cancelled,
-    offline: record.outcomes.offline + record.outcomes.aborted,
+    offline: record.outcomes.offline,
   }));
 }
 

@@ -5,13 +5,6 @@ import { parseTopic } from "./topics.js";
 
 const WHO_WIDTH = 22;
 
-/** A duration for people: 0.42 ms, 12.3 ms, 412 ms. */
-export function ms(value: number): string {
-  if (value < 10) return `${value.toFixed(2)} ms`;
-  if (value < 100) return `${value.toFixed(1)} ms`;
-  return `${Math.round(value)} ms`;
-}
-
 export class Transcript {
   private readonly started = performance.now();
   /** While true, wire lines are counted but not printed (bulk traffic). */

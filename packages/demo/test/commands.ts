@@ -1,9 +1,10 @@
 // The root README's "Try it" commands, and a way to run one as a person would: `sh -c`, from the
-// repository root, in its own process group so a hung run can be killed whole.
+// repository root, in its own process group so a hung run can be killed whole (and is, at the
+// latest after the test file).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterEach } from "vitest";
+import { afterAll } from "vitest";
 
 export const root = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -29,30 +30,78 @@ export interface Run {
 }
 
 const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-  running.clear();
-});
-
-/** Runs `command` with `sh -c` at the repository root; stdout and stderr interleaved in `output`. */
-export function run(command: string, env: NodeJS.ProcessEnv, timeout = 60_000): Promise<Run> {
-  const started = performance.now();
-  const child = spawn("sh", ["-c", command], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  running.add(child);
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      output += `\n[test] killed after ${timeout} ms`;
+/** Kills whatever a test left running (its whole process group). */
+export function killAll(): void {
+  for (const child of running) {
+    try {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    }, timeout);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      resolve({ code, signal, output, ms: performance.now() - started });
-    });
-  });
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+afterAll(killAll);
+
+/** A command running with `sh -c` at the repository root; stdout and stderr interleaved in `output`. */
+export class Running {
+  readonly child: ChildProcess;
+  output = "";
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly started = performance.now();
+
+  constructor(command: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn("sh", ["-c", command], { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(this.child);
+    this.child.stdout!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) =>
+      this.child.on("close", (code, signal) => {
+        running.delete(this.child);
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  get ms(): number {
+    return performance.now() - this.started;
+  }
+
+  /** Resolves with the first match of `pattern` in the output; rejects after `timeout` or at exit. */
+  async waitFor(pattern: RegExp, timeout = 60_000): Promise<RegExpExecArray> {
+    const until = performance.now() + timeout;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    for (;;) {
+      const match = pattern.exec(this.output);
+      if (match) return match;
+      if (exited || performance.now() > until) {
+        throw new Error(`${pattern} not in the output${exited ? " (the command exited)" : ""}:\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Sends `signal` to the whole process group (sh, pnpm, node), as Ctrl-C does to a terminal's. */
+  signal(signal: NodeJS.Signals): void {
+    try {
+      if (this.child.pid !== undefined) process.kill(-this.child.pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  }
+}
+
+/** Runs `command` to its end (killed after `timeout`). */
+export async function run(command: string, env: NodeJS.ProcessEnv, timeout = 60_000): Promise<Run> {
+  const started = new Running(command, env);
+  const timer = setTimeout(() => {
+    started.output += `\n[test] killed after ${timeout} ms`;
+    started.signal("SIGKILL");
+  }, timeout);
+  const { code, signal } = await started.exited;
+  clearTimeout(timer);
+  return { code, signal, output: started.output, ms: started.ms };
 }
 
 /** The environment of a run: this one's, less MQTT_URL unless given. */

@@ -31,7 +31,8 @@ export function createLamp(url: string, v5: boolean, say: (text: string) => void
       if (request.get === "state") return { state, brightness: state === "ON" ? 254 : 0 };
       if (request.state === "ON") {
         say("asked to turn ON: a password first");
-        const answer = await session.send({ status: "needPassword" }); // the same session, a second turn
+        // The same session, a second turn; in the browser console a person types it: give them a minute.
+        const answer = await session.send({ status: "needPassword" }, { timeout: 60_000 });
         if (answer.password !== LAMP_PASSWORD) {
           say("wrong password: stays OFF");
           return { status: "denied", state };

@@ -10,6 +10,8 @@ export interface Plug {
   device: SimulatedDevice;
   /** When the power went (performance.now()), once it has. */
   readonly poweredOffAt: number | undefined;
+  /** Called once the power is gone (the browser console restores it after a while). */
+  onPowerLost: (() => void) | undefined;
 }
 
 export function createPlug(url: string, v5: boolean, say: (text: string) => void): Plug {
@@ -28,6 +30,7 @@ export function createPlug(url: string, v5: boolean, say: (text: string) => void
         say("the fuse tripped: power lost mid-command (no MQTT DISCONNECT is sent)");
         poweredOffAt = performance.now();
         await device.cutPower();
+        plug.onPowerLost?.();
         return; // never leaves: the session ended with the connection
       }
       if (request.state === "OFF") {
@@ -37,10 +40,12 @@ export function createPlug(url: string, v5: boolean, say: (text: string) => void
       return { status: "unknownCommand" };
     },
   });
-  return {
+  const plug: Plug = {
     device,
     get poweredOffAt() {
       return poweredOffAt;
     },
+    onPowerLost: undefined,
   };
+  return plug;
 }

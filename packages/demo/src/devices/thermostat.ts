@@ -1,9 +1,10 @@
 // The thermostat: a new setpoint takes a while to reach, so it reports progress (each progress
-// message restarts the controller's timeout) and stops when the controller cancels.
+// message restarts the controller's timeout) and stops when the controller cancels. When it stops
+// it publishes its state outside any session, as Zigbee2MQTT devices do.
 import { SimulatedDevice } from "../device.js";
 import { pause } from "../pause.js";
 
-/** Time per 0.5 °C step. */
+/** Time per 0.5 °C step in the transcript demo (the browser console goes slower, for people). */
 export const HEATING_STEP_MS = 40;
 
 export interface Thermostat {
@@ -13,7 +14,12 @@ export interface Thermostat {
   onCancelled: ((temperature: number, at: number) => void) | undefined;
 }
 
-export function createThermostat(url: string, v5: boolean, say: (text: string) => void): Thermostat {
+export function createThermostat(
+  url: string,
+  v5: boolean,
+  say: (text: string) => void,
+  stepMs = HEATING_STEP_MS,
+): Thermostat {
   let temperature = 20;
   let setpoint = 20;
   const thermostat: Thermostat = {
@@ -28,19 +34,21 @@ export function createThermostat(url: string, v5: boolean, say: (text: string) =
         if (typeof target !== "number" || !(target >= 5 && target <= 35)) return { status: "badSetpoint" };
         setpoint = target;
         const from = temperature;
-        say(`heating from ${temperature} °C to ${target} °C in 0.5 °C steps of ${HEATING_STEP_MS} ms`);
-        while (temperature < target) {
-          await pause(HEATING_STEP_MS, session.signal);
+        const step = target > from ? 0.5 : -0.5;
+        const running = step > 0 ? "heat" : "cool";
+        if (target !== from) say(`${running}ing from ${from} °C to ${target} °C in 0.5 °C steps of ${stepMs} ms`);
+        while (temperature !== target) {
+          await pause(stepMs, session.signal);
           if (session.signal.aborted) {
             const at = performance.now();
-            say(`handler saw the cancel at ${temperature} °C: heating stopped`);
+            say(`handler saw the cancel at ${temperature} °C: ${running}ing stopped`);
             thermostat.onCancelled?.(temperature, at);
             publishState("cancelled");
             return; // dropped: the controller asked for nothing more
           }
-          temperature = Math.min(target, temperature + 0.5);
+          temperature = step > 0 ? Math.min(target, temperature + step) : Math.max(target, temperature + step);
           const progress = Math.round(((temperature - from) / (target - from)) * 100);
-          session.progress({ local_temperature: temperature, running_state: "heat", progress });
+          session.progress({ local_temperature: temperature, running_state: running, progress });
         }
         return { local_temperature: temperature, current_heating_setpoint: setpoint, running_state: "idle" };
       },
@@ -50,6 +58,7 @@ export function createThermostat(url: string, v5: boolean, say: (text: string) =
     },
     onCancelled: undefined,
   };
+
   /** Its state, outside any session, where Zigbee2MQTT devices publish theirs (`<base>/<device>`). */
   function publishState(event: string): void {
     const state = { local_temperature: temperature, current_heating_setpoint: setpoint, running_state: "idle", event };
