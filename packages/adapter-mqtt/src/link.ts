@@ -1,30 +1,25 @@
 import {
   attach as attachTransport,
-  DEFAULT_MAX_FRAME_BYTES,
-  maxFrameBytesSetting,
   SessionAbortError,
   SessionChannelError,
   SessionError,
   SessionInvalidError,
   type Port,
   type Role,
-  type Serializer,
   type Session,
   type SessionManager,
 } from "psession";
 import { setNoDelay, type InboundPacket, type MqttClientLike, type PublishProperties } from "./client.js";
-import { Correlation, newTag } from "./correlation.js";
-import { DEFAULT_MAX_PORTS, DEFAULT_WINDOW, type MqttAttachOptions } from "./options.js";
+import type { MqttAttachOptions } from "./options.js";
 import { Outbox, type Outgoing } from "./outbox.js";
 import { PortTransport, type PortLink } from "./port-transport.js";
-import { jsonSerializer } from "./serializer.js";
+import { readSettings, type Settings } from "./settings.js";
 import { ONLINE, OFFLINE, parseStatus } from "./status.js";
-import { isTopicLevel, TopicTemplate } from "./topic-template.js";
+import { isTopicLevel } from "./topic-template.js";
 
 const hasOwn = Object.prototype.hasOwnProperty;
 /** The core's cancel notice field (docs/protocol.md). */
 const CANCEL = "$cancel";
-const LABEL = "@psession/mqtt";
 
 type Message = Record<string, unknown>;
 
@@ -38,21 +33,6 @@ function channelOf(client: object, topic: string): object {
   return channel;
 }
 
-/** The option names that are ours; the rest are the core's port options. */
-const OWN_OPTIONS = [
-  "publish",
-  "subscribe",
-  "status",
-  "qos",
-  "inbox",
-  "window",
-  "maxFrameBytes",
-  "serializer",
-  "port",
-  "noDelay",
-  "maxPorts",
-];
-
 /**
  * Everything one `attach(manager, client, options)` made: the subscriptions, the client listeners,
  * one PortTransport per port, the in-flight window. Protocol logic stays in the core; this moves
@@ -63,23 +43,11 @@ export class MqttLink implements PortLink {
   /** Devices whose status topic last said "offline". */
   readonly offline = new Set<string>();
   readonly role: Role;
-  private readonly pub: TopicTemplate;
-  private readonly sub: TopicTemplate;
-  private readonly inbox: TopicTemplate | undefined;
-  private readonly status: TopicTemplate | undefined;
-  private readonly templated: boolean;
-  private readonly fixedName: string;
-  private readonly qos: 0 | 1 | 2;
-  private readonly v5: boolean;
-  private readonly maxFrameBytes: number;
-  private readonly maxPorts: number;
-  private readonly serializer: Serializer;
-  private readonly noDelay: boolean;
+  /** The options, checked. */
+  private readonly s: Settings;
   private readonly sidName: string;
   /** Parity of the sids this side allocates (role "client": odd). */
   private readonly ownParity: number;
-  private readonly correlation: Correlation;
-  private readonly portOptions: Record<string, unknown>;
   private readonly outbox: Outbox;
   /** Requests and replies are never retained: `retain` is left at MQTT.js's default, false. */
   private readonly publishOptions: { qos: 0 | 1 | 2; properties?: PublishProperties };
@@ -100,68 +68,13 @@ export class MqttLink implements PortLink {
     readonly client: MqttClientLike,
     options: MqttAttachOptions,
   ) {
-    if (
-      client === null ||
-      typeof client !== "object" ||
-      typeof client.publish !== "function" ||
-      typeof client.subscribe !== "function"
-    ) {
-      throw new TypeError("@psession/mqtt: attach() takes an MQTT.js client (mqtt.connect(...))");
-    }
-    this.pub = new TopicTemplate(options.publish, "publish");
-    this.sub = new TopicTemplate(options.subscribe, "subscribe");
-    this.status = options.status === undefined ? undefined : new TopicTemplate(options.status, "status");
-    this.templated = this.pub.templated;
-    for (const t of [this.sub, this.status]) {
-      if (t !== undefined && t.templated !== this.templated) {
-        throw new TypeError(
-          "@psession/mqtt: publish, subscribe and status must all have {port} (a controller) or none (a device)",
-        );
-      }
-    }
-    if (this.pub.share !== "") throw new TypeError("@psession/mqtt: publish cannot be a $share/ topic");
-    if (this.status?.share) throw new TypeError("@psession/mqtt: status cannot be a $share/ topic");
-    if (this.pub.topic === this.sub.topic) {
-      throw new TypeError(
-        "@psession/mqtt: publish and subscribe must differ, or this side would read its own messages",
-      );
-    }
-    this.v5 = client.options?.protocolVersion === 5;
-    this.correlation = new Correlation(newTag());
-    const inbox = options.inbox ?? (this.sub.share !== "" ? `${this.sub.topic}/${this.correlation.tag}` : undefined);
-    this.inbox = inbox === undefined ? undefined : new TopicTemplate(inbox, "inbox");
-    if (this.inbox !== undefined && (this.inbox.share !== "" || this.inbox.templated !== this.templated)) {
-      throw new TypeError("@psession/mqtt: inbox must be a plain topic, with {port} exactly when publish has it");
-    }
-    this.fixedName = options.port ?? "default";
-    if (!this.templated && typeof this.fixedName !== "string")
-      throw new TypeError("@psession/mqtt: port must be a string");
-    this.qos = options.qos ?? 1;
-    if (this.qos !== 0 && this.qos !== 1 && this.qos !== 2)
-      throw new RangeError("@psession/mqtt: qos must be 0, 1 or 2");
-    const window = options.window ?? DEFAULT_WINDOW;
-    if (!(window >= 1)) throw new RangeError("@psession/mqtt: window must be at least 1 (Infinity for none)");
-    this.maxFrameBytes = maxFrameBytesSetting(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, LABEL);
-    this.maxPorts = options.maxPorts ?? DEFAULT_MAX_PORTS;
-    if (!(this.maxPorts >= 1)) throw new RangeError("@psession/mqtt: maxPorts must be at least 1");
-    this.serializer = options.serializer ?? jsonSerializer;
-    this.noDelay = options.noDelay !== false;
-    // A controller opens like a client, a device accepts like a server; a `role` option (kept in
-    // the port options) overrides. Replies are told from requests by sid parity, so a role it must be.
-    const role = "role" in options ? options.role : this.templated ? "client" : "server";
-    if (role !== "client" && role !== "server") {
-      throw new TypeError(
-        '@psession/mqtt: role must be "client" or "server" (role-less ports are not supported over MQTT)',
-      );
-    }
-    this.role = role;
+    const settings = readSettings(manager, client, options);
+    this.s = settings;
+    this.role = settings.role;
     this.ownParity = this.role === "client" ? 1 : 0;
     this.sidName = manager.sessionIdName;
-    const portOptions: Record<string, unknown> = { ...options };
-    for (const key of OWN_OPTIONS) delete portOptions[key];
-    this.portOptions = portOptions;
-    this.outbox = new Outbox(window, this.publishQueued);
-    this.publishOptions = { qos: this.qos };
+    this.outbox = new Outbox(settings.window, this.publishQueued);
+    this.publishOptions = { qos: this.s.qos };
 
     client.on("message", this.onMessage);
     client.on("connect", this.onConnect);
@@ -169,9 +82,9 @@ export class MqttLink implements PortLink {
     client.on("end", this.onEnd);
     client.on("error", this.onClientError);
     manager.on("session:end", this.onSessionEnd);
-    if (this.v5) manager.on("session:create", this.onSessionCreate);
+    if (this.s.v5) manager.on("session:create", this.onSessionCreate);
     this.installResolver();
-    if (!this.templated) this.ensurePort(this.fixedName);
+    if (!this.s.templated) this.ensurePort(this.s.fixedName);
     if (client.connected) this.onConnect(undefined);
   }
 
@@ -182,19 +95,19 @@ export class MqttLink implements PortLink {
     const existing = this.ports.get(name);
     if (existing?.port !== undefined) return existing.port;
     if (this.closed) throw new SessionChannelError("CLOSED", "@psession/mqtt: this attachment was closed");
-    if (this.templated ? !isTopicLevel(name) : name !== this.fixedName) {
+    if (this.s.templated ? !isTopicLevel(name) : name !== this.s.fixedName) {
       throw new SessionInvalidError(
-        this.templated
+        this.s.templated
           ? `@psession/mqtt: port name ${JSON.stringify(name)} is not one topic level (no "/", "+", "#", not empty, not starting with "$")`
-          : `@psession/mqtt: this device attachment has the one port "${this.fixedName}"`,
+          : `@psession/mqtt: this device attachment has the one port "${this.s.fixedName}"`,
       );
     }
     const taken = this.manager.ports.get(name);
     if (taken?.attached) {
       throw new SessionInvalidError(`@psession/mqtt: port "${name}" is already attached to another transport`);
     }
-    const topic = this.pub.fill(name);
-    const reply = (this.inbox ?? this.sub).fill(name);
+    const topic = this.s.pub.fill(name);
+    const reply = (this.s.inbox ?? this.s.sub).fill(name);
     const transport = this.transport(name, topic, reply, channelOf(this.client, topic));
     this.ports.set(name, transport);
     try {
@@ -209,7 +122,7 @@ export class MqttLink implements PortLink {
 
   /** Lets `manager.createSession("lamp-1")` and `manager.request(...)` make ports the templates name. */
   private installResolver(): void {
-    if (!this.templated) return;
+    if (!this.s.templated) return;
     const manager = this.manager as SessionManager & {
       addPortResolver?: (resolve: (name: string) => Port | undefined) => () => void;
     };
@@ -232,7 +145,7 @@ export class MqttLink implements PortLink {
     this.outbox.releaseAll(transport);
     // A device's one port destroyed: psession stops listening, as with a socket whose port is
     // destroyed; subscriptions stay until close(). A controller's ports come back on use.
-    if (!this.templated) this.dormant = true;
+    if (!this.s.templated) this.dormant = true;
   }
 
   // ---- connection --------------------------------------------------------------------------
@@ -240,7 +153,7 @@ export class MqttLink implements PortLink {
   private readonly onConnect = (connack: { sessionPresent?: boolean } | undefined): void => {
     if (this.closed) return;
     this.ended = false;
-    if (this.noDelay) setNoDelay(this.client);
+    if (this.s.noDelay) setNoDelay(this.client);
     const generation = ++this.generation;
     // The broker kept our subscriptions (persistent session): ready at once.
     if (this.subscribedOnce && connack?.sessionPresent === true && this.client.options.clean === false) {
@@ -248,9 +161,9 @@ export class MqttLink implements PortLink {
       return;
     }
     const topics: Record<string, { qos: 0 | 1 | 2 }> = {};
-    topics[this.sub.filter()] = { qos: this.qos };
-    if (this.inbox !== undefined) topics[this.inbox.filter()] = { qos: this.qos };
-    if (this.status !== undefined && this.templated) topics[this.status.filter()] = { qos: 1 };
+    topics[this.s.sub.filter()] = { qos: this.s.qos };
+    if (this.s.inbox !== undefined) topics[this.s.inbox.filter()] = { qos: this.s.qos };
+    if (this.s.status !== undefined && this.s.templated) topics[this.s.status.filter()] = { qos: 1 };
     this.client.subscribe(topics, (error, granted) => {
       if (this.closed || generation !== this.generation) return;
       const refused = granted?.filter((g) => g.qos > 2).map((g) => g.topic) ?? [];
@@ -270,8 +183,8 @@ export class MqttLink implements PortLink {
 
   private becomeReady(): void {
     if (!this.client.connected) return;
-    if (this.status !== undefined && !this.templated) {
-      this.client.publish(this.status.topic, ONLINE, { qos: 1, retain: true }, this.reportPublishError);
+    if (this.s.status !== undefined && !this.s.templated) {
+      this.client.publish(this.s.status.topic, ONLINE, { qos: 1, retain: true }, this.reportPublishError);
     }
     const waiters = this.readyWaiters;
     this.readyWaiters = [];
@@ -324,7 +237,7 @@ export class MqttLink implements PortLink {
   }
 
   private transport(name: string, topic: string, reply: string, channel: object): PortTransport {
-    const transport = new PortTransport(this, name, topic, reply, this.role, channel, this.qos > 0);
+    const transport = new PortTransport(this, name, topic, reply, this.role, channel, this.s.qos > 0);
     transport.published = (error?: Error) => {
       if (error) {
         const reason = `the broker did not take a publish on ${topic}: ${error.message}`;
@@ -337,7 +250,7 @@ export class MqttLink implements PortLink {
   private bind(transport: PortTransport): Port {
     // The role comes from the transport (rule 11); `reconnect`: a dropped connection parks the
     // port for the fresh transport that takes over (see onDisconnect).
-    return attachTransport(this.manager, transport, { ...this.portOptions, port: transport.name, reconnect: true });
+    return attachTransport(this.manager, transport, { ...this.s.portOptions, port: transport.name, reconnect: true });
   }
 
   /**
@@ -382,14 +295,14 @@ export class MqttLink implements PortLink {
     // A turn of a session this side opened waits for an answer: it goes through the window. A
     // cancel notice expects none.
     const own = (sid & 1) === this.ownParity && message[CANCEL] === undefined;
-    const payload = this.serializer.encode(message);
+    const payload = this.s.serializer.encode(message);
     if (
-      payload.length > this.maxFrameBytes ||
-      (typeof payload === "string" && payload.length * 3 > this.maxFrameBytes)
+      payload.length > this.s.maxFrameBytes ||
+      (typeof payload === "string" && payload.length * 3 > this.s.maxFrameBytes)
     ) {
       const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
-      if (bytes > this.maxFrameBytes) {
-        throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${this.maxFrameBytes}: not sent`);
+      if (bytes > this.s.maxFrameBytes) {
+        throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${this.s.maxFrameBytes}: not sent`);
       }
     }
     const ms = timeout ?? transport.port?.sessionTimeout ?? 0;
@@ -434,22 +347,22 @@ export class MqttLink implements PortLink {
     // these options over its defaults; any key they lack (even an undefined one) sends V8's copy
     // down a slow path, ~1 µs per publish.
     let options = this.publishOptions;
-    if (this.v5) {
+    if (this.s.v5) {
       const route = transport.routes?.get(sid);
       if (route?.topic !== undefined) topic = route.topic;
       let properties: PublishProperties | undefined;
       if ((sid & 1) === this.ownParity) {
         // A turn of a session this side opened: where to answer, what to echo, and when it is
         // stale (a command nobody took within its timeout is dropped by the broker, not delivered late).
-        properties = { responseTopic: transport.replyTopic, correlationData: this.correlation.encode(sid) };
+        properties = { responseTopic: transport.replyTopic, correlationData: this.s.correlation.encode(sid) };
         if (timeout > 0 && timeout !== Infinity) properties.messageExpiryInterval = Math.ceil(timeout / 1000);
       } else {
         // An answer: echo the requester's correlationData; name this instance's inbox only when it
         // has one (shared subscriptions). Every property costs MQTT.js an option spread (~1 µs).
         if (route?.correlation !== undefined) properties = { correlationData: route.correlation as Buffer };
-        if (this.inbox !== undefined) (properties ??= {}).responseTopic = transport.replyTopic;
+        if (this.s.inbox !== undefined) (properties ??= {}).responseTopic = transport.replyTopic;
       }
-      if (properties !== undefined) options = { qos: this.qos, properties };
+      if (properties !== undefined) options = { qos: this.s.qos, properties };
     }
     // No promise per publish (it cost ~7% of a QoS 1 round trip): what fails synchronously throws
     // (the attempt fails at once); what the broker refuses later (an MQTT 5 PUBACK reason code) is
@@ -474,14 +387,14 @@ export class MqttLink implements PortLink {
     if (this.closed || this.dormant) return;
     let name: string | undefined;
     try {
-      if (this.status !== undefined && this.templated) {
-        name = this.status.match(topic, this.fixedName);
+      if (this.s.status !== undefined && this.s.templated) {
+        name = this.s.status.match(topic, this.s.fixedName);
         if (name !== undefined) {
           this.onStatus(name, payload, packet?.retain === true);
           return;
         }
       }
-      name = this.sub.match(topic, this.fixedName) ?? this.inbox?.match(topic, this.fixedName);
+      name = this.s.sub.match(topic, this.s.fixedName) ?? this.s.inbox?.match(topic, this.s.fixedName);
       if (name === undefined) return; // another subscription of the same client
       this.receive(name, topic, payload, packet);
     } catch (error) {
@@ -493,11 +406,11 @@ export class MqttLink implements PortLink {
     let transport = this.ports.get(name);
     const where = `payload on ${topic}`;
     if (!(payload instanceof Uint8Array)) payload = Buffer.from(String(payload));
-    if (payload.length > this.maxFrameBytes) {
+    if (payload.length > this.s.maxFrameBytes) {
       this.manager.report(
         new SessionChannelError(
           "FRAME_TOO_LARGE",
-          `${where}: payload of ${payload.length} bytes is over maxFrameBytes ${this.maxFrameBytes}: dropped`,
+          `${where}: payload of ${payload.length} bytes is over maxFrameBytes ${this.s.maxFrameBytes}: dropped`,
         ),
         transport?.port,
       );
@@ -505,7 +418,7 @@ export class MqttLink implements PortLink {
     }
     let message: unknown;
     try {
-      message = this.serializer.decode(payload);
+      message = this.s.serializer.decode(payload);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.manager.report(
@@ -520,10 +433,10 @@ export class MqttLink implements PortLink {
     }
     const isObject = typeof message === "object" && message !== null && !Array.isArray(message);
     let sid = isObject && hasOwn.call(message, this.sidName) ? (message as Message)[this.sidName] : undefined;
-    const properties = this.v5 ? packet?.properties : undefined;
+    const properties = this.s.v5 ? packet?.properties : undefined;
     const correlation = properties?.correlationData;
     if (correlation !== undefined) {
-      const ours = this.correlation.decode(correlation);
+      const ours = this.s.correlation.decode(correlation);
       if (ours !== undefined) {
         // A plain MQTT 5 responder echoes correlationData and may know nothing of sids.
         if (isObject && sid === undefined) (message as Message)[this.sidName] = sid = ours;
@@ -566,7 +479,7 @@ export class MqttLink implements PortLink {
         );
         return;
       }
-      if (this.ports.size >= this.maxPorts) {
+      if (this.ports.size >= this.s.maxPorts) {
         // Anyone may publish under any name the templates match: ports made that way are bounded.
         this.manager.report(
           new SessionInvalidError(
@@ -683,14 +596,14 @@ export class MqttLink implements PortLink {
     for (const w of this.readyWaiters) w.reject(error);
     this.readyWaiters = [];
     if (!client.connected) return;
-    const filters = [this.sub.filter()];
-    if (this.inbox !== undefined) filters.push(this.inbox.filter());
-    if (this.status !== undefined && this.templated) filters.push(this.status.filter());
+    const filters = [this.s.sub.filter()];
+    if (this.s.inbox !== undefined) filters.push(this.s.inbox.filter());
+    if (this.s.status !== undefined && this.s.templated) filters.push(this.s.status.filter());
     const steps: Promise<void>[] = [new Promise((resolve) => client.unsubscribe(filters, () => resolve()))];
-    if (this.status !== undefined && !this.templated) {
+    if (this.s.status !== undefined && !this.s.templated) {
       steps.push(
         new Promise((resolve) =>
-          client.publish(this.status!.topic, OFFLINE, { qos: 1, retain: true }, () => resolve()),
+          client.publish(this.s.status!.topic, OFFLINE, { qos: 1, retain: true }, () => resolve()),
         ),
       );
     }
