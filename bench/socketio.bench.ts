@@ -1,0 +1,119 @@
+// @psession/socketio against what Socket.IO users write today, all on the same Socket.IO
+// connection (client and server in this process, so every figure pays for both ends):
+// `emitWithAck` with and without a timeout, a hand-written request event + reply event with an id
+// map (the shared bench/id-map.ts), and psession sessions on the "psession" event.
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { attach } from "@psession/socketio";
+import { SessionManager } from "psession";
+import { Server } from "socket.io";
+import { io as connect, type Socket } from "socket.io-client";
+import { fmt, latency, throughput, type BenchTable } from "./harness.js";
+import { createIdMapClient } from "./id-map.js";
+
+const TIMEOUT = 60_000;
+
+interface Contender {
+  name: string;
+  call: (v: number) => Promise<unknown>;
+}
+
+interface Setup {
+  contenders: Contender[];
+  close(): Promise<void>;
+}
+
+async function setup(transport: "websocket" | "polling"): Promise<Setup> {
+  const httpServer = createServer();
+  const io = new Server(httpServer, { transports: [transport], serveClient: false });
+  const serverManager = new SessionManager({ sessionTimeout: TIMEOUT });
+  const handle = attach(serverManager, io);
+  serverManager.handle((m) => ({ v: m.v }));
+  io.on("connection", (socket) => {
+    socket.on("echo", (m: { v: number }, ack: (r: unknown) => void) => ack({ v: m.v }));
+    socket.on("rpc", (m: { id: number; v: number }) => void socket.emit("rpc:reply", { id: m.id, v: m.v }));
+  });
+  httpServer.listen(0, "127.0.0.1");
+  await once(httpServer, "listening");
+  const socket: Socket = connect(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, {
+    transports: [transport],
+  });
+  const clientManager = new SessionManager({ sessionTimeout: TIMEOUT });
+  const port = attach(clientManager, socket);
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const ids = createIdMapClient(TIMEOUT);
+  socket.on("rpc:reply", (m: { id: number; v: number }) => ids.settle(m.id, m));
+  return {
+    contenders: [
+      { name: "emitWithAck (no timeout)", call: (v) => socket.emitWithAck("echo", { v }) },
+      { name: "timeout(60 s).emitWithAck", call: (v) => socket.timeout(TIMEOUT).emitWithAck("echo", { v }) },
+      { name: "event + id map (hand-written)", call: (v) => ids.call((id) => socket.emit("rpc", { id, v })) },
+      { name: "@psession/socketio", call: (v) => port.request({ v }) },
+    ],
+    async close() {
+      ids.dispose();
+      handle.close();
+      clientManager.clear();
+      serverManager.clear();
+      socket.disconnect();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function table(
+  transport: "websocket" | "polling",
+  rounds: number,
+  calls: number,
+  ms: number,
+): Promise<BenchTable> {
+  const { contenders, close } = await setup(transport);
+  try {
+    for (const c of contenders) {
+      const r = (await c.call(7)) as { v?: number };
+      if (r?.v !== 7) throw new Error(`${c.name} answered ${JSON.stringify(r)}`);
+    }
+    const lat = contenders.map(() => [] as { p50: number; p99: number }[]);
+    const tput = contenders.map(() => [] as number[]);
+    // Rounds interleave the contenders so drift (GC, JIT, CPU clocks) hits all of them alike.
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < contenders.length; i++) {
+        const c = contenders[i]!;
+        lat[i]!.push(await latency(() => c.call(1), calls, Math.min(500, calls)));
+        tput[i]!.push(await throughput(() => c.call(1), 256, ms));
+      }
+    }
+    const base = median(tput[0]!);
+    const baseP50 = median(lat[0]!.map((l) => l.p50));
+    return {
+      title: `Socket.IO (${transport}) request/response on one connection: sequential latency and 256 in flight`,
+      note:
+        `One socket.io 4.8 connection on 127.0.0.1, client and server in one Node process, payload {v:1}; every contender on the same connection. ` +
+        `Median of ${rounds} interleaved rounds; latency = ${fmt(calls)} sequential calls (µs), throughput = 256 calls in flight for ${ms / 1000} s. ` +
+        `Ratios against emitWithAck without a timeout (what most code does); psession always runs a timeout per request (60 s here).`,
+      columns: ["contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs emitWithAck", "p50 vs emitWithAck"],
+      rows: contenders.map((c, i) => {
+        const t = median(tput[i]!);
+        const p50 = median(lat[i]!.map((l) => l.p50));
+        return [
+          c.name,
+          fmt(p50, 1),
+          fmt(median(lat[i]!.map((l) => l.p99)), 1),
+          fmt(t),
+          `${fmt((t / base) * 100)}%`,
+          // Latency as a speed ratio: 90% means 1/0.9 ≈ 11% slower.
+          `${fmt((baseP50 / p50) * 100)}%`,
+        ];
+      }),
+    };
+  } finally {
+    await close();
+  }
+}
+
+export default async function socketioBench(): Promise<BenchTable[]> {
+  return [await table("websocket", 3, 3000, 1500), await table("polling", 1, 300, 1500)];
+}
