@@ -156,9 +156,8 @@ describe("what attach() refuses, and what crosses", () => {
     expect([...data.raw]).toEqual([1, 2]);
   });
 
-  // Comlink #594. Needs the core: toRemoteErrorInfo()/fromRemoteErrorInfo() carry no `cause` yet.
-  // Marked `fails` so that it turns red, and is made a plain test, the day the core carries it.
-  test.fails("an error's cause crosses too", async () => {
+  // Comlink #594: the cause crosses as a SessionRemoteError of its own.
+  test("an error's cause crosses too", async () => {
     const { manager: m } = await connected();
     const failure = (await m.request({ op: "fail-cause" }).catch((e: unknown) => e)) as SessionRemoteError;
     expect(failure.message).toBe("could not save");

@@ -44,15 +44,23 @@ export interface RemoteErrorInfo {
   message: string;
   code?: string | number;
   data?: unknown;
+  /** The error's `cause`, when it had one (an Error or a message), a few levels deep. */
+  cause?: RemoteErrorInfo;
 }
 
-/** The remote handler threw: `message`, `remote.name`, `remote.code` and `remote.data` are the remote's. */
+/** Causes carried across, at most: enough for "failed because … because …", never a cycle. */
+const CAUSE_DEPTH = 4;
+
+/**
+ * The remote handler threw: `message`, `remote.name`, `remote.code` and `remote.data` are the
+ * remote's; `cause` is the remote error's cause, as a SessionRemoteError of its own.
+ */
 export class SessionRemoteError extends SessionError {
   override name = "SessionRemoteError";
   readonly remote: RemoteErrorInfo;
   readonly code: string | number | undefined;
   constructor(remote: RemoteErrorInfo) {
-    super(remote.message);
+    super(remote.message, remote.cause === undefined ? undefined : { cause: new SessionRemoteError(remote.cause) });
     this.remote = remote;
     this.code = remote.code;
   }
@@ -62,13 +70,15 @@ export class SessionRemoteError extends SessionError {
  * Turns whatever a handler threw into the plain object that travels back to the initiator. Never
  * throws, whatever the value (a null-prototype object, throwing getters, a revoked proxy).
  */
-export function toRemoteErrorInfo(error: unknown): RemoteErrorInfo {
+export function toRemoteErrorInfo(error: unknown, depth = 0): RemoteErrorInfo {
   try {
     if (error instanceof Error) {
       const info: RemoteErrorInfo = { name: String(error.name), message: String(error.message) };
       const extra = error as { code?: unknown; data?: unknown };
       if (typeof extra.code === "string" || typeof extra.code === "number") info.code = extra.code;
       if (extra.data !== undefined) info.data = extra.data;
+      const cause = error.cause;
+      if (cause !== undefined && depth < CAUSE_DEPTH) info.cause = toRemoteErrorInfo(cause, depth + 1);
       return info;
     }
     if (typeof error === "string") return { message: error };
@@ -89,6 +99,10 @@ export function toRemoteErrorInfo(error: unknown): RemoteErrorInfo {
 
 /** Reads a `$error` payload from an inbound reply, tolerating anything a peer may put there. */
 export function fromRemoteErrorInfo(value: unknown): SessionRemoteError {
+  return new SessionRemoteError(readRemoteErrorInfo(value, 0));
+}
+
+function readRemoteErrorInfo(value: unknown, depth: number): RemoteErrorInfo {
   if (typeof value === "object" && value !== null) {
     const v = value as Record<string, unknown>;
     const info: RemoteErrorInfo = {
@@ -97,9 +111,10 @@ export function fromRemoteErrorInfo(value: unknown): SessionRemoteError {
     if (typeof v.name === "string") info.name = v.name;
     if (typeof v.code === "string" || typeof v.code === "number") info.code = v.code;
     if (v.data !== undefined) info.data = v.data;
-    return new SessionRemoteError(info);
+    if (v.cause !== undefined && v.cause !== null && depth < CAUSE_DEPTH) info.cause = readRemoteErrorInfo(v.cause, depth + 1);
+    return info;
   }
-  return new SessionRemoteError({ message: typeof value === "string" ? value : "remote handler failed" });
+  return { message: typeof value === "string" ? value : "remote handler failed" };
 }
 
 /** What went wrong with the channel itself, in `SessionChannelError.code`. */
@@ -120,7 +135,10 @@ export type SessionChannelErrorCode =
   | "OFFLINE"
   /** The connection was superseded by a newer one under the same port name. */
   | "SUPERSEDED"
-  /** A server refused the connection (its port name is taken by a port it did not make, or invalid). */
+  /**
+   * This side refused a peer: a connection whose port name is taken by a port the server did not
+   * make (or invalid), or a message from an origin that is not allowed (windows, iframes).
+   */
   | "REFUSED";
 
 /** A failure of the channel itself (decode, framing, liveness, closed, back-pressure), with a `code`. */

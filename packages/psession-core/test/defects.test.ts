@@ -329,3 +329,16 @@ test("hostile peers: openings past maxResponders are refused at once and never r
   expect(refused).toHaveLength(5000 - 1024);
   expect(refused[0]).toMatchObject({ $error: { name: "SessionOverloadError" }, $re: 1025 });
 });
+
+test("a handler error's cause crosses, nested, as SessionRemoteErrors", async () => {
+  const { clientPort, server } = loopback();
+  managers.push(server);
+  server.handle(() => {
+    throw new Error("could not save", { cause: new Error("disk is read-only", { cause: "EROFS" }) });
+  });
+  const failure = (await settle(clientPort.request({ q: 1 }))) as SessionRemoteError;
+  expect(failure).toBeInstanceOf(SessionRemoteError);
+  expect(failure.cause).toBeInstanceOf(SessionRemoteError);
+  expect((failure.cause as Error).message).toBe("disk is read-only");
+  expect(((failure.cause as Error).cause as Error).message).toBe("EROFS");
+});
