@@ -1,6 +1,6 @@
 // A wire is one endpoint seen the same way whatever it is: post a value, listen for values, learn
 // when it is gone. Everything above (control frames, heartbeat, psession) is written once on top.
-import { SessionChannelError, SessionInvalidError, type Role } from "psession";
+import { SessionChannelError, type Role } from "psession";
 import { originAllowed } from "./origins.js";
 import type { Endpoint, NodeMessagePortLike, NodeWorkerLike, OriginList } from "./types.js";
 
@@ -178,7 +178,7 @@ export function eventWire(endpoint: Endpoint, options: EventWireOptions): Wire {
   return wire;
 }
 
-export function refusedOrigin(kind: string, origin: unknown): SessionInvalidError {
+export function refusedOrigin(kind: string, origin: unknown): SessionChannelError {
   const shown = typeof origin === "string" ? JSON.stringify(origin.slice(0, 200)) : String(origin);
-  return new SessionInvalidError(`a message from origin ${shown} is not in allowedOrigins of this ${kind}: dropped`);
+  return new SessionChannelError("REFUSED", `a message from origin ${shown} is not in allowedOrigins of this ${kind}: dropped`);
 }
