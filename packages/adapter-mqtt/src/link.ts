@@ -452,7 +452,7 @@ export class MqttLink implements PortLink {
       } else if (!(typeof sid === "number" && (sid & 1) !== this.ownParity)) {
         // Only a session the peer opened carries the peer's own correlation.
         this.manager.report(
-          new SessionInvalidError(`${where}: a reply whose correlationData is not ours: dropped`),
+          new SessionInvalidError(`${where}: correlationData is not ours, and no sid of the peer's: dropped`),
           transport?.port,
         );
         return;
