@@ -109,13 +109,10 @@ export class Controller {
     return this.send(this.manager.createSession(device, { once: true }), message, options);
   }
 
-  /** Detaches and disconnects; on a broker of the user's, clears the retained availability it left. */
-  async close(clearRetained: readonly string[] = []): Promise<void> {
+  /** Detaches and disconnects. */
+  async close(): Promise<void> {
     await this.attachment.close();
     this.manager.clear();
-    for (const device of clearRetained) {
-      await this.client.publishAsync(controllerTopics.status.replace("{port}", device), "", { qos: 1, retain: true });
-    }
     await this.client.endAsync();
   }
 }

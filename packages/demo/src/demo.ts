@@ -6,6 +6,7 @@ import { createLamp } from "./devices/lamp.js";
 import { createPlug } from "./devices/plug.js";
 import { createThermostat } from "./devices/thermostat.js";
 import { Observations } from "./observations.js";
+import { clearAvailability } from "./retained.js";
 import { DemoCheckError, runScript } from "./script.js";
 import { formatTable, rowsFromObservations } from "./summary.js";
 import { BASE } from "./topics.js";
@@ -67,8 +68,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   } finally {
     for (const stop of unwatch) stop();
     for (const { device } of devices) await device.shutDown().catch(() => {});
-    // On the user's broker, leave no retained availability behind.
-    await controller?.close(options.url === undefined ? [] : ["lamp", "thermostat", "plug"]).catch(() => {});
+    await controller?.close().catch(() => {});
+    if (options.url !== undefined) {
+      await clearAvailability(options.url, true, ["lamp", "thermostat", "plug"]).catch((error: Error) => {
+        t.print(`could not clear the retained availability on ${options.url}: ${error.message}`);
+      });
+    }
     await broker?.close();
   }
   if (exitCode === 0) t.print("\ndemo finished: every step behaved as described.");

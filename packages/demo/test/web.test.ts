@@ -2,19 +2,17 @@
 // /usr/bin/chromium through playwright-core) as a person would: the devices online, the lamp's
 // password typed into the page, the thermostat's progress bar, a cancel that reaches the device's
 // handler, the round-trip chart, the plug going offline. Saves docs/device-console.png.
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { PLUG_FAILS_AFTER_MS } from "../src/devices/plug.js";
+import { chromiumMissing, launchChromium } from "./chromium.js";
 import { envWith, Running, root, shellLines, tryItSection } from "./commands.js";
 
-const CHROMIUM = process.env.PSESSION_CHROMIUM ?? "/usr/bin/chromium";
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (scripts/ensure-chromium.sh installs it)`;
-if (missing) console.log(`[@psession/demo] skipping the browser console test: ${missing}`);
+if (chromiumMissing) console.log(`[@psession/demo] skipping the browser console test: ${chromiumMissing}`);
 
-const command = shellLines(tryItSection()).find((line) => line.endsWith(" demo --web"));
+const command = shellLines(tryItSection()).find((line) => line.startsWith("npx") && line.endsWith(" demo --web"));
 
-describe.skipIf(missing !== undefined)("the device console in Chromium", () => {
+describe.skipIf(chromiumMissing !== undefined)("the device console in Chromium", () => {
   let server: Running;
   let browser: Browser | undefined;
   let page: Page;
@@ -28,18 +26,7 @@ describe.skipIf(missing !== undefined)("the device console in Chromium", () => {
     expect(command).toBe("npx -y pnpm@10.34.9 demo --web");
     server = new Running(command!, envWith());
     url = (await server.waitFor(/device console: (http:\/\/127\.0\.0\.1:\d+\/)/))[1]!;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on("pageerror", (error) => console.error("[device console page]", error));
     await page.goto(url);

@@ -5,6 +5,7 @@ import type { SimulatedDevice } from "../device.js";
 import { createLamp } from "../devices/lamp.js";
 import { createPlug } from "../devices/plug.js";
 import { createThermostat } from "../devices/thermostat.js";
+import { clearAvailability } from "../retained.js";
 import { Transcript } from "../transcript.js";
 import { startWebServer, type WebServer } from "./server.js";
 
@@ -39,6 +40,12 @@ export async function startWebConsole(options: ConsoleOptions = {}): Promise<Web
     for (const timer of timers) clearTimeout(timer);
     await server?.close();
     for (const device of devices) await device.shutDown().catch(() => {});
+    if (options.url !== undefined)
+      await clearAvailability(
+        options.url,
+        v5,
+        devices.map((d) => d.name),
+      ).catch(() => {});
     await broker?.close();
   };
   try {
