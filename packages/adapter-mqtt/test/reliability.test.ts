@@ -31,6 +31,25 @@ describe("reliability over aedes", () => {
     expect(ctl.errors[0]!.message).toMatch(/late|duplicate|no session/);
   });
 
+  test("QoS 1 duplicates of a request sent without retries run the handler once too", async () => {
+    const broker = await aedesBroker();
+    const base = root();
+    let runs = 0;
+    const lamp = await device(broker.url, base, "lamp-1");
+    lamp.manager.handle(() => ({ toggled: ++runs }));
+    const spy = await client(broker.url);
+    const requests: Buffer[] = [];
+    spy.on("message", (_topic, payload) => void requests.push(Buffer.from(payload)));
+    await spy.subscribeAsync(`${base}/lamp-1/in`, { qos: 1 });
+    const ctl = await controller(broker.url, base);
+    expect(await ctl.manager.request("lamp-1", { command: "toggle" })).toMatchObject({ toggled: 1 });
+    await until(() => requests.length === 1, 2000, "the spy to see the request");
+    for (let i = 0; i < 3; i++) await spy.publishAsync(`${base}/lamp-1/in`, requests[0]!, { qos: 1 });
+    await sleep(200);
+    expect(runs).toBe(1);
+    expect(lamp.errors).toEqual([]);
+  });
+
   test("a retry after a slow answer runs the handler once", async () => {
     const broker = await aedesBroker();
     const base = root();
