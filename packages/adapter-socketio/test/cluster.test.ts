@@ -23,7 +23,13 @@ const children = new Set<ChildProcess>();
 async function startNode(nodeId: string, redisPort: number): Promise<Node> {
   const child = fork(fixture, [], {
     execArgv: ["--import", "tsx"],
-    env: { ...process.env, NODE_ID: nodeId, REDIS_PORT: String(redisPort), TSX_TSCONFIG_PATH: tsconfig },
+    env: {
+      ...process.env,
+      NODE_ID: nodeId,
+      REDIS_PORT: String(redisPort),
+      RELAY_IDLE: "300",
+      TSX_TSCONFIG_PATH: tsconfig,
+    },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   children.add(child);
@@ -154,9 +160,15 @@ describe.skipIf(redisMissing !== undefined)("a cluster of Socket.IO nodes behind
     expect(result.ms).toBeLessThan(3000);
   });
 
-  test("a name no node holds: the session ends by its timeout, nothing hangs", async () => {
+  test("a name no node holds: the session ends by its timeout, nothing hangs; the idle relay is dropped", async () => {
     const result = await a.call<{ error: string }>("hanging", { port: "nobody", timeout: 300 });
     expect(result.error).toBe("SessionTimeoutError");
+    expect(await a.call<string[]>("managerPorts")).toContain("nobody");
+    const end = Date.now() + 3000; // relayIdle is 300 ms in these nodes: gone within two sweeps
+    while ((await a.call<string[]>("managerPorts")).includes("nobody")) {
+      if (Date.now() > end) throw new Error("the idle relay was not dropped");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
 
   test("a client that reconnects to the other node is reached there; the old node closes any connection left under its name", async () => {

@@ -232,6 +232,73 @@ describe("attaching", () => {
     expect(errors).toEqual([]);
   });
 
+  test("a hand-written Socket.IO peer (no psession) runs a dialogue and answers the server by echoing the sid", async () => {
+    const server = await startServer();
+    const { manager: sm, errors } = manager();
+    attach(sm, server.io);
+    sm.handle(async (_m, session) => {
+      const answer = await session.send({ status: "needPassword" });
+      return { status: answer.password === "123456" ? "on" : "denied" };
+    });
+    const raw = client(server.url, { auth: { id: "firmware" } });
+    const inbox: Record<string, unknown>[] = [];
+    raw.on("psession", (m: Record<string, unknown>) => {
+      if (typeof m.sid === "number" && m.sid % 2 === 0) raw.emit("psession", { sid: m.sid, temperature: 21 });
+      else inbox.push(m);
+    });
+    await whenConnected(raw);
+    raw.emit("psession", { sid: 1, command: "turnOnLight" });
+    await until(() => inbox.some((m) => m.status === "needPassword"));
+    raw.emit("psession", { sid: 1, password: "123456" });
+    await until(() => inbox.some((m) => m.status === "on"));
+    expect(inbox.filter((m) => m.sid === 1).map((m) => m.status)).toEqual(["needPassword", "on"]);
+    // The only other frame it saw is the server's hello, which it ignores (no sid).
+    expect(inbox.filter((m) => m.sid === undefined)).toEqual([{ $hello: expect.any(String) }]);
+    expect(await sm.request("firmware", { command: "read" })).toMatchObject({ temperature: 21 });
+    expect(errors).toEqual([]);
+  });
+
+  test("a port destroyed by the application: psession lets go of the socket, which stays the application's", async () => {
+    const server = await startServer();
+    const { manager: sm } = manager();
+    const handle = attach(sm, server.io);
+    sm.handle(() => ({ ok: true }));
+    const { manager: cm } = manager();
+    const socket = client(server.url, { auth: { id: "x" } });
+    const port = attach(cm, socket, { port: "srv" });
+    expect(await port.request({})).toMatchObject({ ok: true });
+    const serverSocket = [...handle.ports.keys()][0]!;
+    // The client's port goes: the socket is the application's again, and can be attached anew.
+    port.destroy();
+    expect(socket.connected).toBe(true);
+    const again = attach(cm, socket, { port: "srv2" });
+    expect(await again.request({})).toMatchObject({ ok: true });
+    // The server's port goes: that connection is no longer answered by psession, but stays open.
+    handle.portOf(serverSocket)!.destroy();
+    expect(serverSocket.connected).toBe(true);
+    const echoed = new Promise((resolve) => serverSocket.once("psession", resolve));
+    const unanswered = again.request({ n: 1 }, { timeout: 200 }).catch((e: unknown) => e);
+    expect(await echoed).toMatchObject({ n: 1 });
+    expect(await unanswered).toBeInstanceOf(SessionTimeoutError);
+  });
+
+  test("close() detaches psession and keeps the connections; close({ closeConnections: true }) ends them", async () => {
+    const server = await startServer();
+    const { manager: sm } = manager();
+    const first = attach(sm, server.io);
+    const socket = client(server.url, { auth: { id: "x" }, reconnection: false });
+    await whenConnected(socket);
+    await until(() => first.ports.size === 1);
+    first.close();
+    expect(sm.ports.has("x")).toBe(false);
+    expect(socket.connected).toBe(true);
+    const second = attach(sm, server.io); // adopts the connection again
+    expect(second.ports.size).toBe(1);
+    const closed = new Promise<string>((resolve) => socket.once("disconnect", resolve));
+    second.close({ closeConnections: true });
+    expect(await closed).toBe("io server disconnect");
+  });
+
   test("options are checked once, at attach", async () => {
     const server = await startServer();
     const { manager: m } = manager();
