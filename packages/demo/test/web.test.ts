@@ -74,6 +74,16 @@ describe.skipIf(chromiumMissing !== undefined)("the device console in Chromium",
     );
   });
 
+  test("Cancel while the lamp waits for its password ends the session on both sides", async () => {
+    await card("lamp").getByRole("button", { name: "Turn on (asks for a password)" }).click();
+    const prompt = card("lamp").locator("form.prompt");
+    await expect.poll(() => prompt.isVisible()).toBe(true);
+    await newestRow("lamp").getByRole("button", { name: /^Cancel session \d+ \(lamp\)$/ }).click();
+    await expect.poll(() => newestRow("lamp").getAttribute("data-outcome")).toBe("cancelled");
+    expect(await prompt.isVisible()).toBe(false);
+    await server.waitFor(/lamp \(device\) +no password came: SessionCancelError \(the controller ended the session\)/, 5000);
+  });
+
   test("the thermostat's progress bar moves with onProgress and reaches 100 %", async () => {
     await card("thermostat").getByRole("button", { name: "Heat to 24 °C" }).click();
     const bar = card("thermostat").locator("progress");
@@ -110,8 +120,8 @@ describe.skipIf(chromiumMissing !== undefined)("the device console in Chromium",
     await card("lamp").getByRole("button", { name: "Read state" }).click();
     await expect.poll(() => newestRow("lamp").getAttribute("data-outcome")).toBe("reply");
     const lamp = page.locator('#rtt-body tr[data-device="lamp"] td');
-    // Three answered turns: the dialogue's two and the read.
-    await expect.poll(() => lamp.nth(1).textContent()).toBe("3");
+    // Four answered turns: the dialogue's two, the cancelled dialogue's first and the read.
+    await expect.poll(() => lamp.nth(1).textContent()).toBe("4");
     expect(await lamp.nth(2).textContent()).toMatch(/^[\d.]+ ms$/);
     expect(await lamp.nth(3).textContent()).toMatch(/^[\d.]+ ms$/);
     const label = await page.locator("#rtt-chart").getAttribute("aria-label");

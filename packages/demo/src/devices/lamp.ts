@@ -32,7 +32,10 @@ export function createLamp(url: string, v5: boolean, say: (text: string) => void
       if (request.state === "ON") {
         say("asked to turn ON: a password first");
         // The same session, a second turn; in the browser console a person types it: give them a minute.
-        const answer = await session.send({ status: "needPassword" }, { timeout: 60_000 });
+        const answer = await session.send({ status: "needPassword" }, { timeout: 60_000 }).catch((error: Error) => {
+          say(`no password came: ${error.name} (the controller ended the session); stays ${state}`);
+          throw error;
+        });
         if (answer.password !== LAMP_PASSWORD) {
           say("wrong password: stays OFF");
           return { status: "denied", state };

@@ -46,7 +46,9 @@ export async function runCommand(
 ): Promise<void> {
   const device = card.name;
   const session = controller.manager.createSession(device);
-  const entry = log.add(device, JSON.stringify(message), () => session.cancel());
+  // A pending send is cancelled (SessionCancelError); a session waiting for the person has none, so
+  // it is ended, which tells the device too (its handler's own pending send fails).
+  const entry = log.add(device, JSON.stringify(message), () => (session.pending ? session.cancel() : session.abort()));
   const offEnd = session.on("end", () => card.closePrompt());
   const onProgress = (progress: Message) => {
     const percent = typeof progress.progress === "number" ? progress.progress : 0;
@@ -63,7 +65,7 @@ export async function runCommand(
       const password = await card.ask(`${device} asks for its password:`);
       if (password === undefined) {
         const why = session.ended ? "cancelled while the device waited for an answer" : "you dismissed the question";
-        session.cancel();
+        session.abort();
         entry.settle("cancelled", why);
         card.showReply(`cancelled: ${why}`);
         return;
