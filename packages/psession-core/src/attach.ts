@@ -70,6 +70,8 @@ export function attach<M = unknown>(
   const bound = port;
   bound._reconnect = options.reconnect === true;
   bound._duplicates = transport.duplicates === true;
+  bound._transport = transport as Transport;
+  bound._stats.meterWith(transport);
   if (measured) bound._queued = () => transport.bufferedAmount as number;
 
   // Back-pressure: the peer does not read what we send. Stop reading from it (it cannot make us
@@ -122,6 +124,8 @@ export function attach<M = unknown>(
     clearTimeout(stuck);
     if (channel !== undefined && attachedChannels.get(channel) === bound) attachedChannels.delete(channel);
     bound._released(cleanup);
+    bound._stats.retireMeter(transport); // keep what this transport counted
+    if (bound._transport === transport) bound._transport = undefined;
     if (bound._sender === sender) {
       bound._sender = undefined;
       bound._blocked = false;

@@ -29,6 +29,23 @@ export {
 } from "./errors.js";
 export type { RemoteErrorInfo, SessionChannelErrorCode } from "./errors.js";
 export type {
+  ManagerStats,
+  PortState,
+  PortStats,
+  RoundTripStats,
+  SessionOutcome,
+  SessionStats,
+  StatsOptions,
+} from "./stats.js";
+export type {
+  Page,
+  PortFilter,
+  PortSnapshot,
+  SessionFilter,
+  SessionSnapshot,
+  SessionState,
+} from "./listing.js";
+export type {
   Handler,
   ManagerEvents,
   Message,

@@ -1,9 +1,20 @@
+import { now } from "./clock.js";
 import { describeConnectionPorts } from "./connections.js";
 import { Emitter } from "./emitter.js";
 import { SessionCancelError, SessionError, SessionInvalidError, SessionTimeoutError } from "./errors.js";
 import { Port } from "./port.js";
+import {
+  listPorts,
+  listSessions,
+  type Page,
+  type PortFilter,
+  type PortSnapshot,
+  type SessionFilter,
+  type SessionSnapshot,
+} from "./listing.js";
 import { ReplayCache } from "./replay-cache.js";
 import { Session } from "./session.js";
+import { BurstClock, Counters, EXPIRED, type ManagerStats, type PortState, type StatsOptions } from "./stats.js";
 import { TimerQueue } from "./timer-queue.js";
 import type {
   Handler,
@@ -20,6 +31,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
 /** Longest pause between idle sweeps, and the keep-alive tick while a send waits without a timeout. */
 const MAX_SWEEP = 30_000;
+/** Longest pause between ticks of the coarse clock (session times, port liveness). */
+const TICK = 1000;
 
 type PlatformTimer = ReturnType<typeof setInterval> & { unref?(): unknown };
 
@@ -44,10 +57,31 @@ export class SessionManager extends Emitter<ManagerEvents> {
   readonly _wire: boolean;
   /** @internal */ readonly _errorKey: string;
   /** @internal */ readonly _replays: ReplayCache;
+  /**
+   * @internal The coarse clock (monotonic ms): read by each tick (every second, or every sweep
+   * when that is shorter) and by each stats or listing call, never per message. Session and port
+   * times are stamped from it.
+   */
+  _tick = Math.floor(now());
+  /**
+   * @internal Epoch ms minus monotonic ms, taken once: times handed out (`lastSeen`, `createdAt`)
+   * are the monotonic clock on the epoch scale of the manager's start, so they never jump.
+   */
+  readonly _epoch = Date.now() - now();
+  /** @internal The clock replies read for round-trip times (see BurstClock). */
+  readonly _clock = new BurstClock();
+  /** Counters of destroyed ports, so the manager's totals never go down. */
+  private readonly _retired = new Counters();
+  private _destroyedPorts = 0;
   private readonly _resolvers: ((name: string) => Port | undefined)[] = [];
   private _live = 0;
   private _sweeper: PlatformTimer | undefined = undefined;
   private _sweepEvery: number;
+  /** The interval the tick timer runs at now, and when the idle sweep last walked the sessions. */
+  private _tickEvery = 0;
+  /** The tick's interval while sessions live: min(TICK, _sweepEvery). */
+  private _fastEvery: number;
+  private _walkedAt = 0;
   // Sends waiting without a timeout still keep Node alive (README): a ref'd timer while any does.
   private _open = 0;
   private _keepAlive: PlatformTimer | undefined = undefined;
@@ -65,8 +99,10 @@ export class SessionManager extends Emitter<ManagerEvents> {
     this._errorKey = options.errorKey ?? "$error";
     this._replays = new ReplayCache(options.replayCacheSize ?? 4096, options.replayCacheBytes ?? 4 * 1024 * 1024);
     this._sweepEvery = sweepInterval(this.sessionTimeout, this.sessionMaxLife);
+    this._fastEvery = Math.min(TICK, this._sweepEvery);
     this.default = new Port(this, "default", { sender: options.sender });
     this._ports.set("default", this.default);
+    this.default._announce();
   }
 
   /** Every port by name, "default" included. */
@@ -91,6 +127,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
     }
     const port = new Port(this, name, options);
     this._ports.set(name, port);
+    port._announce();
     return port;
   }
 
@@ -139,11 +176,14 @@ export class SessionManager extends Emitter<ManagerEvents> {
   /** One-shot request: `request(message, options?)` on the default port, or `request("port", message, options?)`. */
   request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply>; // eslint-disable-line @typescript-eslint/no-explicit-any
   request<Reply = any>(port: string, message: Message, options?: SendOptions): Promise<Reply>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  request<Reply = any>(a: string | Message, b?: Message | SendOptions, c?: SendOptions): Promise<Reply> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  request<Reply = any>(a: string | Message, b?: Message | SendOptions, c?: SendOptions): Promise<Reply> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (typeof a !== "string") return this.default.request<Reply>(a, b as SendOptions | undefined);
     const port = this.port(a);
     if (port === undefined) {
-      return Promise.reject(new SessionInvalidError(`unknown port "${a}": create it with createPort() or attach() first`));
+      return Promise.reject(
+        new SessionInvalidError(`unknown port "${a}": create it with createPort() or attach() first`),
+      );
     }
     return port.request<Reply>(b as Message, c);
   }
@@ -179,6 +219,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
       this.report(new SessionInvalidError(`message for unknown port "${String(port)}"`), undefined);
       return undefined;
     }
+    target._stats.received++;
     try {
       return this._lookup(message as Message, target);
     } catch (error) {
@@ -198,6 +239,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
       this.report(new SessionInvalidError(`message for unknown port "${String(port)}"`), undefined);
       return;
     }
+    target._stats.received++;
     try {
       if (this.isSession(message)) {
         const session = this._lookup(message as Message, target);
@@ -211,10 +253,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
           target,
         );
       } else if (!this._emit("message", message, target)) {
-        this.report(
-          new SessionInvalidError(`message without ${name} and no "message" listener: dropped`),
-          target,
-        );
+        this.report(new SessionInvalidError(`message without ${name} and no "message" listener: dropped`), target);
       }
     } catch (error) {
       this.report(error, target);
@@ -234,6 +273,43 @@ export class SessionManager extends Emitter<ManagerEvents> {
     return () => {
       if (this._handler === handler) this._handler = undefined;
     };
+  }
+
+  /**
+   * Statistics of every port summed (destroyed ports included, so totals never go down), and how
+   * many ports are in each state. A plain object, made on each call; see `port.stats()`.
+   */
+  stats(options?: StatsOptions): ManagerStats {
+    this._observe();
+    const sum = new Counters();
+    sum.merge(this._retired);
+    const ports: Record<PortState, number> = { attached: 0, detached: 0, destroyed: this._destroyedPorts };
+    for (const port of this._ports.values()) {
+      sum.merge(port._stats);
+      ports[port.state]++;
+    }
+    return { ports, ...sum.snapshot(this._live, options) };
+  }
+
+  /**
+   * Live sessions as plain snapshots, filtered and paged:
+   * `sessions({ port, remote, pending, idleFor, limit = 100, offset = 0 })` → `{ total, items }`.
+   * Walks the sessions on each call; ordered by port (creation order), then id.
+   */
+  sessions(filter: SessionFilter = {}): Page<SessionSnapshot> {
+    const t = this._observe();
+    let ports: Iterable<Port> = this._ports.values();
+    if (filter.port !== undefined) {
+      const port = typeof filter.port === "string" ? this._ports.get(filter.port) : filter.port;
+      ports = port === undefined || port._destroyed || port.manager !== this ? [] : [port];
+    }
+    return listSessions(ports, filter, { t, offset: this._epoch });
+  }
+
+  /** Ports as plain snapshots, filtered and paged: `listPorts({ state, silentFor, limit = 100, offset = 0 })`. */
+  listPorts(filter: PortFilter = {}): Page<PortSnapshot> {
+    const t = this._observe();
+    return listPorts(this._ports.values(), filter, { t, offset: this._epoch });
   }
 
   /** Ends every session of every port (pending sends reject with SessionCancelError). */
@@ -313,26 +389,42 @@ export class SessionManager extends Emitter<ManagerEvents> {
     const id = message[this.sessionIdName] as number;
     const text = `${port} already has ${port.maxResponders} sessions open by the remote (maxResponders): session ${id} refused`;
     this.report(new SessionError(text), port);
-    const answer: Message = { [this.sessionIdName]: id, [this._errorKey]: { name: "SessionOverloadError", message: text } };
+    const answer: Message = {
+      [this.sessionIdName]: id,
+      [this._errorKey]: { name: "SessionOverloadError", message: text },
+    };
     if (this._wire) answer[RE] = typeof message[TURN] === "number" ? message[TURN] : 0;
     port._resend(answer);
   }
 
   private _late(id: number, port: Port): void {
+    port._stats.late++;
     this.report(new SessionInvalidError(`no session ${id} on ${port}: a late or duplicate reply was dropped`), port);
   }
 
   /** @internal An answer to an earlier turn reached a session that has moved on. */
   _stale(session: Session, re: unknown): void {
+    session._port._stats.late++;
     this.report(
-      new SessionInvalidError(`${session}: a reply to an earlier turn (${String(re)}, now ${session._turn}) was dropped`),
+      new SessionInvalidError(
+        `${session}: a reply to an earlier turn (${String(re)}, now ${session._turn}) was dropped`,
+      ),
       session._port,
     );
   }
 
   private _added(port: Port, session: Session): void {
     port._add(session);
-    if (++this._live === 1) this._startSweeper();
+    port._stats.created++;
+    // The tick must run (fast enough for sessions); when it (re)started, the clock may have stood
+    // still while nothing was live: stamp the first session afresh.
+    if (
+      ++this._live === 1 &&
+      (this._sweeper === undefined || this._tickEvery > this._fastEvery) &&
+      this._startSweeper()
+    ) {
+      session._born = session._active = this._tick;
+    }
     if (this._listeners?.["session:create"] !== undefined) this._emit("session:create", session);
   }
 
@@ -353,7 +445,8 @@ export class SessionManager extends Emitter<ManagerEvents> {
     // (a peer sending garbage) must not become a flood of console lines.
     const t = Date.now();
     if (t - this._warnedAt >= 1000) {
-      if (this._unwarned > 0) console.warn(`[psession] ${this._unwarned} more errors in the last second (add an "error" listener)`);
+      if (this._unwarned > 0)
+        console.warn(`[psession] ${this._unwarned} more errors in the last second (add an "error" listener)`);
       this._warnedAt = t;
       this._unwarned = 0;
       this._warnedNow = 0;
@@ -391,11 +484,45 @@ export class SessionManager extends Emitter<ManagerEvents> {
     }
   }
 
+  /** @internal Reads the clock for a stats or listing call: the coarse clock and every port's liveness. */
+  _observe(): number {
+    const t = (this._tick = Math.floor(now()));
+    for (const port of this._ports.values()) port._sample(t);
+    return t;
+  }
+
+  /** @internal A port was destroyed: keep its counts in the manager's totals. */
+  _retire(port: Port): void {
+    port._stats.retireMeter();
+    this._retired.merge(port._stats);
+    this._destroyedPorts++;
+  }
+
+  /** @internal A port's state changed (see Port._announce): "port:state"(port, state, previous). */
+  _portState(port: Port, state: PortState, previous: PortState | undefined): void {
+    if (state === "attached") this._startSweeper(); // liveness samples while ports are attached
+    const list = this._listeners?.["port:state"];
+    if (list === undefined) return;
+    for (const listener of list.slice()) {
+      try {
+        const result = listener(port, state, previous);
+        if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") {
+          (result as PromiseLike<unknown>).then(undefined, (error: unknown) =>
+            this._onListenerError(error, "port:state"),
+          );
+        }
+      } catch (error) {
+        this._onListenerError(error, "port:state");
+      }
+    }
+  }
+
   /** @internal A port's timings changed: sweep often enough for its sessionMaxLife too. */
   _retime(port: Port): void {
     const every = sweepInterval(port.sessionTimeout, port.sessionMaxLife);
     if (every >= this._sweepEvery) return;
     this._sweepEvery = every;
+    this._fastEvery = Math.min(TICK, every);
     if (this._sweeper !== undefined) {
       clearInterval(this._sweeper);
       this._sweeper = undefined;
@@ -416,32 +543,56 @@ export class SessionManager extends Emitter<ManagerEvents> {
     for (const port of [...this._ports.values()]) yield* port._sessions.values();
   }
 
-  // Idle sessions older than their port's sessionMaxLife end by themselves. One unref'd interval
-  // runs while any session lives.
-  private _startSweeper(): void {
-    if (this._sweeper !== undefined) return;
-    const timer = setInterval(this._sweep, this._sweepEvery) as PlatformTimer;
+  // One unref'd interval, the tick, runs while any session lives or any port is attached: it reads
+  // the coarse clock, samples port liveness, and, every sweep interval, ends idle sessions older
+  // than their port's sessionMaxLife. Every second (or every sweep when that is shorter) while
+  // sessions live; every second otherwise. Returns true when it (re)started and read the clock.
+  private _startSweeper(): boolean {
+    const every = this._live > 0 ? this._fastEvery : TICK;
+    const running = this._sweeper;
+    if (running !== undefined) {
+      if (this._tickEvery <= every) return false;
+      clearInterval(running); // faster now that sessions live: the clock may be a slow tick old
+      this._tick = Math.floor(now());
+    } else {
+      this._walkedAt = this._tick = Math.floor(now());
+    }
+    const timer = setInterval(this._sweep, every) as PlatformTimer;
     timer.unref?.();
     this._sweeper = timer;
+    this._tickEvery = every;
+    return true;
+  }
+
+  private _stopSweeper(): void {
+    clearInterval(this._sweeper);
+    this._sweeper = undefined;
   }
 
   private readonly _sweep = (): void => {
+    const t = (this._tick = Math.floor(now()));
+    let attached = false;
+    for (const port of this._ports.values()) {
+      port._sample(t);
+      if (port._sender !== undefined) attached = true;
+    }
     if (this._live === 0) {
-      clearInterval(this._sweeper);
-      this._sweeper = undefined;
+      if (!attached || this._tickEvery < TICK) this._stopSweeper();
+      if (attached && this._sweeper === undefined) this._startSweeper(); // at the slower pace
       return;
     }
-    // No clock on the hot path: activity resets a session's `_idle` count, each sweep adds its
-    // interval, so an idle session ends between maxLife and maxLife + one interval.
-    const every = this._sweepEvery;
+    if (t - this._walkedAt < this._sweepEvery - this._tickEvery / 2) return;
+    this._walkedAt = t;
+    // No clock on the hot path: activity stamps a session with the coarse clock (`_active`), so an
+    // idle session ends between maxLife and maxLife + one sweep (up to one tick early).
     for (const port of [...this._ports.values()]) {
       const maxLife = port.sessionMaxLife;
       if (!(maxLife > 0) || maxLife === Infinity) continue;
       port._sessions.compact();
       for (const session of port._sessions.values()) {
-        if (session.pending) session._idle = 0;
-        else if ((session._idle += every) > maxLife) {
-          session._end(new SessionTimeoutError(`${session} expired: idle longer than ${maxLife} ms`), false);
+        if (session.pending) session._active = t;
+        else if (t - session._active > maxLife) {
+          session._end(new SessionTimeoutError(`${session} expired: idle longer than ${maxLife} ms`), false, EXPIRED);
         }
       }
     }

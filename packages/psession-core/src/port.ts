@@ -1,8 +1,11 @@
+import { now } from "./clock.js";
 import { SessionAbortError, SessionCancelError, SessionError, SessionSendError, toSendError } from "./errors.js";
 import type { SessionManager } from "./manager.js";
 import type { Tomb } from "./replay-cache.js";
 import type { Session } from "./session.js";
 import { SidTable } from "./sid-table.js";
+import { Counters, type PortState, type PortStats, type StatsOptions } from "./stats.js";
+import type { Transport } from "./transport.js";
 import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions, TransferExtras } from "./types.js";
 import { RE } from "./wire.js";
 
@@ -46,6 +49,17 @@ export class Port {
   _blocked = false;
   /** @internal How much is queued toward the peer, when the transport can tell (for messages). */
   _queued: () => number = () => 0;
+  /** @internal Counted as traffic passes; read by stats(). */
+  readonly _stats = new Counters();
+  /** @internal The attached transport, read only for `lastSeen` and byte counts. */
+  _transport: Transport | undefined = undefined;
+  /** @internal The manager's coarse clock when the port was made. */
+  readonly _born: number;
+  /** The state last announced on "port:state" (undefined until the port is in the manager). */
+  private _announced: PortState | undefined = undefined;
+  /** Messages received at the last liveness sample, and the coarse time that sample saw them change (-1: never). */
+  private _seenCount = 0;
+  private _seenAt = -1;
   /** Previous transports still delivering replies after a re-attach (see attach.ts). */
   private _draining: (() => void)[] | undefined = undefined;
   /** Role-less only: own sids that ended lately (see ENDED_LOCAL_KEPT). */
@@ -73,6 +87,7 @@ export class Port {
     this.onSessionOverflow = manager.onSessionOverflow;
     this.role = undefined;
     this._sender = undefined;
+    this._born = Math.floor(now());
     this._configure(options);
   }
 
@@ -97,6 +112,7 @@ export class Port {
     if (this._cursor > max || (this._cursor - this._first) % this._step !== 0) this._cursor = this._first;
     if (this._sessions.size > 0) this._fresh = false;
     this.manager._retime(this);
+    if (this._announced !== undefined) this._announce();
   }
 
   /** A snapshot of this port's live sessions by id (local and remote-initiated). */
@@ -118,13 +134,43 @@ export class Port {
     return this._sender !== undefined;
   }
 
+  /**
+   * `"attached"` (a transport or sender is bound), `"detached"` (none: kept for a reconnect, or
+   * not bound yet) or `"destroyed"`. Changes are announced on the manager's "port:state" event.
+   */
+  get state(): PortState {
+    return this._destroyed ? "destroyed" : this._sender !== undefined ? "attached" : "detached";
+  }
+
+  /**
+   * When the peer last showed life, in ms since the epoch: the last message received on this port,
+   * or the transport's own `lastSeen` (heartbeat answers) when later. Undefined if nothing came yet.
+   * Precise to the manager's clock tick (1 s, or the idle-sweep interval when shorter): no clock is
+   * read per message.
+   */
+  get lastSeen(): number | undefined {
+    this.manager._observe();
+    return this._lastSeen(this.manager._epoch);
+  }
+
+  /**
+   * This port's statistics: sessions by outcome, requests, timeouts, retries, duplicates, messages,
+   * bytes (when the transport counts them) and round-trip times. A plain object, made on each call.
+   */
+  stats(options?: StatsOptions): PortStats {
+    this.manager._observe();
+    const counts = this._stats.snapshot(this._sessions.size, options);
+    return { port: this.name, state: this.state, lastSeen: this._lastSeen(this.manager._epoch), ...counts };
+  }
+
   /** Creates a session on this port. */
   createSession(options?: SessionOptions): Session {
     return this.manager._create(this, options);
   }
 
   /** One-shot request: a `once` session that sends `message` and ends with its reply. */
-  request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply> {
+    // eslint-disable-line @typescript-eslint/no-explicit-any
     let session: Session<Reply>;
     try {
       session = this.manager._create(this, ONCE);
@@ -143,7 +189,10 @@ export class Port {
     const error =
       reason instanceof SessionAbortError
         ? reason
-        : new SessionAbortError(`port "${this.name}" was destroyed`, reason === undefined ? undefined : { cause: reason });
+        : new SessionAbortError(
+            `port "${this.name}" was destroyed`,
+            reason === undefined ? undefined : { cause: reason },
+          );
     // Still connected (a local destroy): the remote is told to stop working on our pending turns.
     for (const session of this._sessions.values()) session._end(error, session.pending);
     this._unbind();
@@ -154,7 +203,9 @@ export class Port {
     if (this !== this.manager.default) {
       this._destroyed = true;
       this.manager._ports.delete(this.name);
+      this.manager._retire(this);
     }
+    this._announce();
   }
 
   /** @deprecated Misspelt alias of `destroy()` kept for the Chinese README. */
@@ -188,6 +239,7 @@ export class Port {
     this._unbind();
     this._sender = undefined;
     this._blocked = false;
+    this._announce();
     for (const session of this._sessions.values()) session._connectionLost(error, undefined);
   }
 
@@ -295,7 +347,12 @@ export class Port {
       if (session._turn > 0 && (session._retryable || this._duplicates) && this.manager._wire) {
         const out = session._lastOut;
         const answered = out !== undefined && out[RE] === session._turn;
-        this.manager._replays.remember(this, session.id, session._turn, answered && session._retryable ? out : undefined);
+        this.manager._replays.remember(
+          this,
+          session.id,
+          session._turn,
+          answered && session._retryable ? out : undefined,
+        );
       }
     } else if (this._step === 1) {
       const ended = (this._endedLocal ??= new Set());
@@ -327,6 +384,7 @@ export class Port {
   _repeat(id: number, turn: number, retried: boolean): boolean {
     const tomb = this._tombs?.get(id);
     if (tomb === undefined || turn > tomb.turn) return false;
+    this._stats.duplicates++;
     if (retried && turn === tomb.turn && tomb.out !== undefined) this._resend(tomb.out);
     return true;
   }
@@ -343,6 +401,7 @@ export class Port {
     let result: void | Promise<void>;
     try {
       result = extras === undefined ? sender(out) : sender(out, extras);
+      this._stats.sent++;
     } catch (error) {
       throw toSendError(error, this.name);
     }
@@ -364,7 +423,37 @@ export class Port {
   /** @internal */
   _noTransportError(): SessionSendError {
     const hint = this.manager._portsHint(this);
-    return new SessionSendError(`port "${this.name}" has no transport attached${hint === undefined ? "" : `; ${hint}`}`);
+    return new SessionSendError(
+      `port "${this.name}" has no transport attached${hint === undefined ? "" : `; ${hint}`}`,
+    );
+  }
+
+  /**
+   * @internal Emits "port:state" when the state differs from the one last announced. Called where
+   * the state can change (made, configured, transport closed, destroyed), never per message.
+   */
+  _announce(): void {
+    const state = this.state;
+    const previous = this._announced;
+    if (state === previous) return;
+    this._announced = state;
+    this.manager._portState(this, state, previous);
+  }
+
+  /** @internal Liveness sample at coarse time `t`: did messages arrive since the last one? */
+  _sample(t: number): void {
+    const received = this._stats.received;
+    if (received === this._seenCount) return;
+    this._seenCount = received;
+    this._seenAt = t;
+  }
+
+  /** @internal `lastSeen`, `offset` turning the monotonic clock into epoch ms (manager._epoch). */
+  _lastSeen(offset: number): number | undefined {
+    const own = this._seenAt < 0 ? undefined : Math.round(this._seenAt + offset);
+    const theirs = this._transport?.lastSeen;
+    if (typeof theirs !== "number" || !(theirs > 0)) return own;
+    return own === undefined || theirs > own ? theirs : own;
   }
 
   toString(): string {
@@ -373,7 +462,13 @@ export class Port {
 
   /** A short summary for logs: `console.log(port)` and `JSON.stringify(port)`. */
   toJSON(): { name: string; role: Role | undefined; sessions: number; attached: boolean; destroyed: boolean } {
-    return { name: this.name, role: this.role, sessions: this._sessions.size, attached: this.attached, destroyed: this._destroyed };
+    return {
+      name: this.name,
+      role: this.role,
+      sessions: this._sessions.size,
+      attached: this.attached,
+      destroyed: this._destroyed,
+    };
   }
 
   /** @internal `console.log(port)` in Node prints one line. */

@@ -5,7 +5,7 @@ import {
   SessionAbortError,
   SessionCancelError,
   SessionChannelError,
-  SessionError,
+  type SessionError,
   SessionInvalidError,
   SessionSendError,
   SessionTimeoutError,
@@ -13,8 +13,10 @@ import {
   toSendError,
 } from "./errors.js";
 import type { SessionManager } from "./manager.js";
+import type { SessionState } from "./listing.js";
 import type { Port } from "./port.js";
 import { runHandler, unhandled } from "./responder.js";
+import type { EXPIRED } from "./stats.js";
 import type { TimerNode } from "./timer-queue.js";
 import type { Message, SendOptions, SessionEvents, SessionOptions, TransferExtras } from "./types.js";
 import { CANCEL, PROGRESS, RE, TRY, TURN } from "./wire.js";
@@ -40,14 +42,22 @@ const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never
  * its messages with the `$turn` it answers (`$re`). That one pair of numbers gives turn matching,
  * de-duplication and "never answer an answer".
  */
-export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export class Session<Reply = any> extends Emitter<SessionEvents> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly id: number;
   /** True for a session the remote opened (this side answers it). */
   readonly remote: boolean;
   /** @internal */ _port: Port;
   /** @internal */ _ended = false;
-  /** @internal Sweeps of the manager's idle clock since the last activity (see manager._sweep). */
-  _idle = 0;
+  /**
+   * @internal The manager's coarse clock (`_tick`, ms) at the last message from the remote: no
+   * clock read per message (see manager._sweep), so it is as precise as that clock's tick.
+   */
+  _active: number;
+  /** @internal The manager's coarse clock when the session was made. */
+  _born: number;
+  /** @internal Turns so far: messages the opener sent in this session (for listings). */
+  _turns = 0;
   /**
    * @internal Opener: the `$turn` of its latest message. Responder: the latest `$turn` received,
    * which its messages carry as `$re`.
@@ -91,6 +101,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     this._port = port;
     this.id = id;
     this.remote = remote;
+    this._born = this._active = port.manager._tick;
     this._once = options !== undefined && options.once === true;
     this._options = options;
   }
@@ -134,7 +145,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
    */
   send(message: Message, options?: SendOptions): Promise<Reply> {
     if (this._ended) return Promise.reject(this._endedError());
-    if (this._resolve !== undefined) return Promise.reject(new SessionInvalidError(`${this} already has a send pending`));
+    if (this._resolve !== undefined)
+      return Promise.reject(new SessionInvalidError(`${this} already has a send pending`));
     let out: Message;
     try {
       out = this._tag(message);
@@ -163,6 +175,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
       this._resolve = resolve;
       this._reject = reject;
     });
+    port._stats.requests++;
     this._sendTimeout = timeout > 0 ? timeout : Infinity;
     this._retriesLeft = retries > 0 ? Math.floor(retries) : 0;
     this._sendInterval = interval > 0 ? interval : 0;
@@ -211,7 +224,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
       manager.report(new SessionInvalidError(`${this}: next() needs a message object`), this._port);
       return;
     }
-    this._idle = 0;
+    this._active = manager._tick;
     if (manager._wire) {
       const cancel = message[CANCEL];
       if (cancel !== undefined) {
@@ -247,14 +260,19 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
         return;
       }
     }
+    if (this.remote) this._turns++; // a new turn from the opener (repeats, cancels and progress returned above)
     const resolve = this._resolve;
     if (resolve !== undefined) {
       const failure = message[manager._errorKey];
+      const startedAt = this._startedAt;
       if (failure !== undefined) {
         this._fail(fromRemoteErrorInfo(failure), false);
+        this._port._stats.roundTrip(startedAt, manager._clock.read(manager._queue.size > 0));
         return;
       }
       this._clearPending();
+      // After _clearPending: other timers still queued mean more replies are on their way.
+      this._port._stats.roundTrip(startedAt, manager._clock.read(manager._queue.size > 0));
       resolve(message);
       if (this._once) this._end(undefined, false);
       return;
@@ -305,9 +323,27 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     return `session ${this.id} on port "${this._port.name}"`;
   }
 
+  /** @internal For listings: what the session is doing now. */
+  _doing(): SessionState {
+    if (this._resolve !== undefined) return this._phase === RETRY ? "retrying" : "waiting";
+    return this.remote && this._handled ? "handling" : "idle";
+  }
+
+  /** @internal For listings: the later of the last message from the remote and the last send's start (ms, monotonic). */
+  _lastActive(): number {
+    return Math.max(this._startedAt, this._active);
+  }
+
   /** A short line for logs: `console.log(session)` and `JSON.stringify(session)`. */
   toJSON(): { id: number; port: string; remote: boolean; pending: boolean; ended: boolean; turn: number } {
-    return { id: this.id, port: this._port.name, remote: this.remote, pending: this.pending, ended: this._ended, turn: this._turn };
+    return {
+      id: this.id,
+      port: this._port.name,
+      remote: this.remote,
+      pending: this.pending,
+      ended: this._ended,
+      turn: this._turn,
+    };
   }
 
   /** @internal `console.log(session)` in Node prints one line. */
@@ -333,6 +369,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     if (hasOwn.call(message, "__proto__")) copyProtoKey(out, message);
     const manager = this._port.manager;
     out[manager.sessionIdName] = this.id;
+    if (!this.remote) this._turns++;
     if (!manager._wire) return out;
     // A message built from an inbound one ({ ...request, status }) must not carry its fields back.
     if (this.remote) {
@@ -383,11 +420,17 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     this._phase = REPLY;
     if (this._sendTimeout !== Infinity) {
       port.manager._queue.add(this, this._sendTimeout);
+      // The start of the round trip: the queue's clock, already read for the deadline.
       if (this._attempt === 0) this._startedAt = this._deadline - this._sendTimeout;
+    } else if (this._attempt === 0) {
+      this._startedAt = port.manager._clock.read(true);
     }
     const out = this._out!;
     const attempt = ++this._attempt;
-    if (attempt > 1 && out[TRY] !== undefined) out[TRY] = attempt;
+    if (attempt > 1) {
+      port._stats.retries++;
+      if (out[TRY] !== undefined) out[TRY] = attempt;
+    }
     this._remember(out);
     const sender = port._sender;
     if (sender === undefined) return port._noTransportError();
@@ -395,6 +438,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
     try {
       const transfer = this._x?.transfer;
       const result = transfer === undefined ? sender(out) : sender(out, transfer);
+      port._stats.sent++;
       if (result !== undefined && typeof result.then === "function") {
         result.then(undefined, (error: unknown) => {
           if (this._attempt === attempt && this._phase === REPLY) this._attemptFailed(toSendError(error, port.name));
@@ -451,6 +495,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
   private _fail(error: Error, notify: boolean): void {
     const reject = this._reject;
     if (reject === undefined) return;
+    if (error instanceof SessionTimeoutError) this._port._stats.timeouts++;
     if (notify) this._notifyCancel(error);
     this._clearPending();
     reject(error);
@@ -501,6 +546,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
 
   /** A responder got a turn it has already seen: answer it again if it was retried and answered, else drop it. */
   private _repeated(turn: number, retried: boolean): void {
+    this._port._stats.duplicates++;
     const last = this._lastOut;
     if (retried && turn === this._turn && last !== undefined && last[RE] === turn) this._port._resend(last);
   }
@@ -524,9 +570,13 @@ export class Session<Reply = any> extends Emitter<SessionEvents> { // eslint-dis
    * @internal Ends the session once. `notify`: tell the remote to stop working on it (an abort, a
    * cancel or an end while our turn is pending), not when the remote itself ended it.
    */
-  _end(reason: unknown, notify: boolean): void {
+  _end(reason: unknown, notify: boolean, outcome?: typeof EXPIRED): void {
     if (this._ended) return;
     this._ended = true;
+    // "replied" is what is left of `created` (stats.ts): the common end costs nothing here.
+    if (reason !== undefined || this._resolve !== undefined || outcome !== undefined) {
+      this._port._stats.end(reason, this._resolve !== undefined, outcome);
+    }
     if (notify) this._notifyCancel(reason instanceof Error ? reason : new SessionCancelError("ended"));
     if (this._reject !== undefined) {
       this._fail(reason instanceof Error ? reason : new SessionCancelError(`${this} ended before its reply`), false);

@@ -68,4 +68,17 @@ export interface Transport<M = unknown> {
   /** Stops delivering inbound messages (stop reading from the peer) until `resume()`. For back-pressure. */
   pause?(): void;
   resume?(): void;
+  /**
+   * Bytes this transport has written toward the peer and read from it (frames as encoded), for
+   * `port.stats()`. Plain counters the adapter adds to where it already writes and reads; psession
+   * reads them only when statistics are asked for. Leave them out when the channel cannot tell.
+   */
+  readonly bytesSent?: number;
+  readonly bytesReceived?: number;
+  /**
+   * When the peer last showed life (ms since the epoch): any frame or heartbeat answer, control
+   * frames included, which never reach `onMessage`. Adapters with a heartbeat set it from their
+   * heartbeat tick (no clock read per frame); `port.lastSeen` is the later of this and its own.
+   */
+  readonly lastSeen?: number;
 }

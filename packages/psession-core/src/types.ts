@@ -1,5 +1,6 @@
 import type { Port } from "./port.js";
 import type { Session } from "./session.js";
+import type { PortState } from "./stats.js";
 
 /** Any message object. psession only reads and writes its sid field. */
 export type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -114,6 +115,11 @@ export interface ManagerEvents {
   message: (message: unknown, port: Port) => unknown;
   /** Bad input, a late reply, a failed listener: never thrown, always reported here. */
   error: (error: Error, port: Port | undefined) => unknown;
+  /**
+   * A port was made (`previous` undefined) or changed state: attached, detached (its transport
+   * closed with `reconnect`, kept for the next one) or destroyed.
+   */
+  "port:state": (port: Port, state: PortState, previous: PortState | undefined) => unknown;
 }
 
 export interface SessionEvents {
