@@ -14,6 +14,8 @@ import type { ClientSocketLike } from "./types.js";
 
 /** Frames a reconnected client holds while it waits for the server's hello (Socket.IO replays). */
 const MAX_HELD = 10_000;
+/** How long a reconnected client with a parked port waits for the server's hello before it starts afresh. */
+const HELLO_WAIT = 10_000;
 /** Relays (nodes other than the one connected to) a client answers at once. */
 const MAX_RELAYS = 64;
 
@@ -116,6 +118,7 @@ class ClientLink {
         this.hello(); // the parked port's incarnation: the server keeps its side only for it
         if (this.waitingHello) {
           this.held = [];
+          this.awaitHello();
           return; // decided by the server's hello
         }
         this.bind();
@@ -183,6 +186,17 @@ class ClientLink {
       this.transport?.deliver(message);
     });
   };
+
+  /** A server that never says hello on this connection (not psession any more) kept nothing: start afresh. */
+  private awaitHello(): void {
+    const held = this.held;
+    const timer = setTimeout(() => {
+      this.guard(() => {
+        if (this.held === held && this.waitingHello && !this.stopped) this.onHello("");
+      });
+    }, HELLO_WAIT) as ReturnType<typeof setTimeout> & { unref?(): unknown };
+    timer.unref?.();
+  }
 
   private onHello(id: string): void {
     const previous = this.serverIncarnation;

@@ -22,6 +22,9 @@ import type { NamespaceLike, ServerLike, ServerSocketLike } from "./types.js";
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown };
 
+/** How long a port that kept its sessions waits for the client's hello before it starts afresh. */
+const HELLO_WAIT = 10_000;
+
 /** What this server knows of each port it made: its incarnation and the client's. */
 interface Incarnation {
   readonly id: string;
@@ -213,7 +216,10 @@ class ServerLink {
     if (record === undefined) ctx.records.set(port, (record = { id: newId(), peer: undefined, parked: 0 }));
     record.parked++;
     // A port that kept sessions talks only once the client said it kept its own.
-    if (continuing && !this.heardHello) transport.hold();
+    if (continuing && !this.heardHello) {
+      transport.hold();
+      this.awaitHello(port);
+    }
     this.say({ [HELLO]: record.id });
     if (typeof this.name === "string") {
       ctx.live.set(this.name, this);
@@ -266,6 +272,21 @@ class ServerLink {
     }
   };
 
+  /** A client that never says hello (not psession, or gone quiet) cannot have kept anything: start afresh. */
+  private awaitHello(port: Port): void {
+    const { ctx } = this;
+    const timer = setTimeout(() => {
+      ctx.timers.delete(timer);
+      try {
+        if (!this.heardHello && !this.stopped && this.port === port && !port.destroyed) this.reset(port, undefined);
+      } catch (error) {
+        this.crashed(error);
+      }
+    }, HELLO_WAIT) as Timer;
+    timer.unref?.();
+    ctx.timers.add(timer);
+  }
+
   private onHello(id: string): void {
     const first = !this.heardHello;
     this.heardHello = true;
@@ -284,7 +305,7 @@ class ServerLink {
    * The client did not keep its sessions (it restarted, or came without `reconnect`): this port's
    * are stale. They end without a word to the client, and the connection gets a fresh port.
    */
-  private reset(port: Port, peer: string): void {
+  private reset(port: Port, peer: string | undefined): void {
     this.resetting = true;
     try {
       this.current?.mute();
