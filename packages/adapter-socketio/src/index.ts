@@ -31,7 +31,7 @@ export function attach(
 
 export { attachClient } from "./client.js";
 export { attachServer } from "./server.js";
-export { SocketIoTransport } from "./transport.js";
+export type { SocketIoTransport } from "./transport.js";
 export type {
   ClientAttachOptions,
   ClusterOptions,
