@@ -3,7 +3,6 @@
 import { attach, type MqttAttachment, parseStatus } from "@psession/mqtt";
 import mqtt, { type MqttClient } from "mqtt";
 import { type Message, type SendOptions, type Session, SessionManager } from "psession";
-import type { Observations } from "./observations.js";
 import { controllerTopics, parseTopic } from "./topics.js";
 
 export interface Availability {
@@ -24,18 +23,10 @@ export class Controller {
   private readonly availabilityListeners = new Set<(device: string, availability: Availability) => void>();
   private attachment!: MqttAttachment;
 
-  private constructor(
-    readonly client: MqttClient,
-    private readonly observations: Observations,
-  ) {}
+  private constructor(readonly client: MqttClient) {}
 
   /** `watch` sees the client before it subscribes, so it misses none of the retained availability. */
-  static async connect(
-    url: string,
-    v5: boolean,
-    observations: Observations,
-    watch?: (client: MqttClient) => void,
-  ): Promise<Controller> {
+  static async connect(url: string, v5: boolean, watch?: (client: MqttClient) => void): Promise<Controller> {
     const client = await mqtt.connectAsync(
       url,
       {
@@ -48,7 +39,7 @@ export class Controller {
     );
     client.on("error", () => {}); // reported through the manager's "error" while attached
     watch?.(client);
-    const controller = new Controller(client, observations);
+    const controller = new Controller(client);
     client.on("message", (topic, payload) => controller.heard(topic, payload));
     controller.attachment = attach(controller.manager, client, { ...controllerTopics });
     await controller.attachment.whenReady();
@@ -90,21 +81,14 @@ export class Controller {
     });
   }
 
-  /** One turn of `session`, timed and recorded; rethrows what the send threw. */
+  /** One turn of `session`, timed (psession's statistics count it too). */
   async send(session: Session, message: Message, options?: SendOptions): Promise<Answer> {
     const started = performance.now();
-    try {
-      const reply = await session.send(message, options);
-      const ms = performance.now() - started;
-      this.observations.answered(session.port, ms);
-      return { reply, ms };
-    } catch (error) {
-      this.observations.failed(session.port, error);
-      throw error;
-    }
+    const reply = await session.send(message, options);
+    return { reply, ms: performance.now() - started };
   }
 
-  /** A one-turn command to `device`, timed and recorded. */
+  /** A one-turn command to `device`, timed. */
   request(device: string, message: Message, options?: SendOptions): Promise<Answer> {
     return this.send(this.manager.createSession(device, { once: true }), message, options);
   }

@@ -5,10 +5,9 @@ import { Controller } from "./controller.js";
 import { createLamp } from "./devices/lamp.js";
 import { createPlug } from "./devices/plug.js";
 import { createThermostat } from "./devices/thermostat.js";
-import { Observations } from "./observations.js";
 import { clearAvailability } from "./retained.js";
 import { DemoCheckError, runScript } from "./script.js";
-import { formatTable, rowsFromObservations } from "./summary.js";
+import { DeviceStatistics, formatDeviceTable } from "./stats-table.js";
 import { BASE } from "./topics.js";
 import { Transcript } from "./transcript.js";
 
@@ -20,7 +19,6 @@ export interface DemoOptions {
 
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const t = new Transcript(options.write);
-  const observations = new Observations();
   let broker: EmbeddedBroker | undefined;
   let controller: Controller | undefined;
   const devices: { device: { shutDown(): Promise<void> } }[] = [];
@@ -48,18 +46,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       await device.device.powerOn();
       t.say(`${device.device.name} (device)`, `connected, subscribed to ${device.device.topics.subscribe}`);
     }
-    controller = await Controller.connect(url, v5, observations, (client) => {
-      unwatch.push(t.watchWire(client), observations.watchRetries(client));
-    });
+    controller = await Controller.connect(url, v5, (client) => unwatch.push(t.watchWire(client)));
     // What the adapter or the core report without throwing (late answers, refused notices): shown, not hidden.
     controller.manager.on("error", (error) => t.say("controller", `"error" event: ${error.message}`));
     t.say("controller", `connected; subscribed (SUBACK in) to ${BASE}/+ and ${BASE}/+/availability`);
     await controller.whenOnline(["lamp", "thermostat", "plug"]);
 
-    await runScript({ controller, lamp, thermostat, plug, transcript: t, observations });
+    const statistics = new DeviceStatistics(controller.manager);
+    await runScript({ controller, lamp, thermostat, plug, transcript: t });
 
-    t.heading("8. Summary (measured by the controller)");
-    for (const line of formatTable(rowsFromObservations(observations, controller.availability))) t.print(`  ${line}`);
+    t.heading("8. Summary: psession's statistics of the controller's port for each device (port.stats())");
+    const rows = ["lamp", "thermostat", "plug"].map((device) => ({
+      device,
+      availability: controller!.availability.get(device)?.online === false ? ("offline" as const) : ("online" as const),
+      port: controller!.manager.ports.get(device)?.state ?? ("none" as const),
+      stats: statistics.of(device),
+    }));
+    statistics.close();
+    for (const line of formatDeviceTable(rows)) t.print(`  ${line}`);
+    t.print("  (round trips in whole milliseconds; replies: answered turns, p50/p99 over them)");
   } catch (error) {
     exitCode = 1;
     t.print("");

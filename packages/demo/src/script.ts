@@ -7,7 +7,7 @@ import { LAMP_PASSWORD, type Lamp } from "./devices/lamp.js";
 import { PLUG_FAILS_AFTER_MS, type Plug } from "./devices/plug.js";
 import type { Thermostat } from "./devices/thermostat.js";
 import { fields, ms } from "./format.js";
-import { type Observations, quantile } from "./observations.js";
+import { quantile } from "./outcomes.js";
 import type { Transcript } from "./transcript.js";
 
 export interface ScriptContext {
@@ -16,7 +16,6 @@ export interface ScriptContext {
   thermostat: Thermostat;
   plug: Plug;
   transcript: Transcript;
-  observations: Observations;
 }
 
 export class DemoCheckError extends Error {
@@ -112,7 +111,8 @@ export async function runScript(context: ScriptContext): Promise<void> {
   );
 
   t.heading("6. Cancel: a setpoint of 30 °C, cancelled by the controller after 3 progress messages");
-  const heating = controller.manager.createSession("thermostat");
+  // One command, one session (`once`): cancelling it ends it, so the statistics count it cancelled.
+  const heating = controller.manager.createSession("thermostat", { once: true });
   let cancelledAt = 0;
   const reported = new Promise<Message>((resolve) => {
     const off = controller.manager.on("message", (message, port) => {

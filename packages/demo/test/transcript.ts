@@ -15,7 +15,7 @@ export function summaryTable(output: string): Map<string, Record<string, string>
   const lines = section(output, 8)
     .slice(1)
     .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("demo finished"));
+    .filter((line) => line !== "" && !line.startsWith("(") && !line.startsWith("demo finished"));
   const split = (line: string) => line.split(/ {2,}/);
   const titles = split(lines[0]!);
   const rows = new Map<string, Record<string, string>>();
@@ -27,7 +27,7 @@ export function summaryTable(output: string): Map<string, Record<string, string>
   return rows;
 }
 
-/** Milliseconds from "0.42 ms" / "302 ms". */
+/** Milliseconds from "0.42 ms" / "302 ms" / "1 ms". */
 export function millis(text: string): number {
   const match = /^([\d.]+) ms$/.exec(text);
   if (match === null) throw new Error(`not a duration: ${text}`);
@@ -92,25 +92,28 @@ export function expectDemoTranscript(output: string): void {
   expect(plug).toMatch(/SessionAbortError: device "plug" went offline/);
   expect(plug).toMatch(/a new command to the plug rejected in [\d.]+ ms: SessionChannelError OFFLINE/);
 
-  // The table: what the script did, counted by the controller.
+  // The table: psession's statistics of the controller's port for each device.
   const table = summaryTable(output);
   expect([...table.keys()]).toEqual(["lamp", "thermostat", "plug"]);
-  const lamp = table.get("lamp")!;
-  const thermostat = table.get("thermostat")!;
-  const plugRow = table.get("plug")!;
-  expect([lamp.state, thermostat.state, plugRow.state]).toEqual(["online", "online", "offline"]);
-  // lamp: 2 dialogue turns + 30 reads + 1 toggle; thermostat: 30 reads + heat + cancelled; plug: 30 reads + 2 failed.
-  expect([lamp.commands, thermostat.commands, plugRow.commands]).toEqual(["33", "32", "32"]);
-  expect([lamp.answered, thermostat.answered, plugRow.answered]).toEqual(["33", "31", "30"]);
-  expect([lamp.retries, thermostat.retries, plugRow.retries]).toEqual(["1", "0", "0"]);
-  expect(thermostat.cancelled).toBe("1");
-  expect(plugRow.offline).toBe("2");
+  const column = (title: string) => [...table.values()].map((row) => row[title]);
+  expect(column("availability")).toEqual(["online", "online", "offline"]);
+  expect(column("port")).toEqual(["attached", "attached", "attached"]);
+  // lamp: 2 dialogue turns + 30 reads + 1 toggle; thermostat: 30 reads + heat + the cancelled one;
+  // plug: 30 reads + the command it lost power in + the one refused as OFFLINE.
+  expect(column("commands")).toEqual(["33", "32", "32"]);
+  expect(column("replies")).toEqual(["33", "31", "30"]);
+  // The lamp's one retry; the plug's OFFLINE command with retryCount 3 tried three more times, each refused at once.
+  expect(column("retries")).toEqual(["1", "0", "3"]);
+  expect(column("timeouts")).toEqual(["0", "0", "0"]);
+  expect(column("cancelled")).toEqual(["0", "1", "0"]);
+  expect(column("aborted")).toEqual(["0", "0", "1"]);
+  expect(column("failed")).toEqual(["0", "0", "1"]);
   for (const row of table.values()) {
-    expect(millis(row["p50 round trip"]!)).toBeGreaterThan(0);
-    expect(millis(row["p99 round trip"]!)).toBeGreaterThanOrEqual(millis(row["p50 round trip"]!));
+    expect(millis(row.p50!)).toBeGreaterThanOrEqual(0);
+    expect(millis(row.p99!)).toBeGreaterThanOrEqual(millis(row.p50!));
   }
   // The retried toggle waited one 300 ms attempt: it is the lamp's slowest round trip.
-  expect(millis(lamp["p99 round trip"]!)).toBeGreaterThanOrEqual(300);
+  expect(millis(table.get("lamp")!.p99!)).toBeGreaterThanOrEqual(300);
 
   expect(output).toMatch(/demo finished: every step behaved as described\./);
 }

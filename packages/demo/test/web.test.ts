@@ -78,10 +78,15 @@ describe.skipIf(chromiumMissing !== undefined)("the device console in Chromium",
     await card("lamp").getByRole("button", { name: "Turn on (asks for a password)" }).click();
     const prompt = card("lamp").locator("form.prompt");
     await expect.poll(() => prompt.isVisible()).toBe(true);
-    await newestRow("lamp").getByRole("button", { name: /^Cancel session \d+ \(lamp\)$/ }).click();
+    await newestRow("lamp")
+      .getByRole("button", { name: /^Cancel session \d+ \(lamp\)$/ })
+      .click();
     await expect.poll(() => newestRow("lamp").getAttribute("data-outcome")).toBe("cancelled");
     expect(await prompt.isVisible()).toBe(false);
-    await server.waitFor(/lamp \(device\) +no password came: SessionCancelError \(the controller ended the session\)/, 5000);
+    await server.waitFor(
+      /lamp \(device\) +no password came: SessionCancelError \(the controller ended the session\)/,
+      5000,
+    );
   });
 
   test("the thermostat's progress bar moves with onProgress and reaches 100 %", async () => {

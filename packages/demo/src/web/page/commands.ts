@@ -4,7 +4,7 @@
 import type { Message } from "psession";
 import type { Controller } from "../../controller.js";
 import { fields, ms } from "../../format.js";
-import { type Outcome, outcomeOf } from "../../observations.js";
+import { type Outcome, outcomeOf } from "../../outcomes.js";
 import type { DeviceCard, QuickCommand } from "./device-card.js";
 import type { SessionLog } from "./session-log.js";
 

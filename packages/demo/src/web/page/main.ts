@@ -4,7 +4,7 @@ import "./buffer-shim.js";
 import type { Message, Port } from "psession";
 import { Controller } from "../../controller.js";
 import { fields } from "../../format.js";
-import { Observations, quantile } from "../../observations.js";
+import { DeviceStatistics, roundTrips } from "../../stats-table.js";
 import type { ConsoleConfig } from "../config.js";
 import { QUICK_COMMANDS, runCommand } from "./commands.js";
 import { DeviceCard } from "./device-card.js";
@@ -17,13 +17,12 @@ const connection = byId("connection");
 const devicesElement = byId("devices");
 const log = new SessionLog(byId<HTMLTableSectionElement>("log-body"));
 const chart = new RoundTripChart(byId<HTMLCanvasElement>("rtt-chart"), byId<HTMLTableSectionElement>("rtt-body"));
-const observations = new Observations();
 const cards = new Map<string, DeviceCard>();
 
 const protocol = config.protocolVersion === 5 ? "MQTT 5" : "MQTT 3.1.1";
 let controller: Controller;
 try {
-  controller = await Controller.connect(config.wsUrl, config.protocolVersion === 5, observations);
+  controller = await Controller.connect(config.wsUrl, config.protocolVersion === 5);
 } catch (error) {
   connection.textContent = `could not connect to ${config.wsUrl}: ${error instanceof Error ? error.message : String(error)}`;
   throw error;
@@ -36,12 +35,10 @@ controller.client.on("connect", () => {
   connection.textContent = `connected to ${config.wsUrl} (${protocol} over WebSocket)`;
 });
 
+// p50/p99 from psession's own statistics of the controller's port for each device.
+const statistics = new DeviceStatistics(controller.manager);
 function updateChart(): void {
-  const rows = [...cards.keys()].map((device) => {
-    const times = observations.devices.get(device)?.roundTrips ?? [];
-    return { device, count: times.length, p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
-  });
-  chart.update(rows);
+  chart.update([...cards.keys()].map((device) => ({ device, ...roundTrips(statistics.of(device)) })));
 }
 
 function cardOf(device: string): DeviceCard {

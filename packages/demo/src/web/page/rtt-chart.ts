@@ -7,12 +7,13 @@ Chart.register(BarController, BarElement, CategoryScale, LogarithmicScale, Legen
 export interface RoundTripRow {
   device: string;
   count: number;
-  p50: number | undefined;
-  p99: number | undefined;
+  p50?: number | undefined;
+  p99?: number | undefined;
 }
 
+// psession's histogram has whole-millisecond buckets below 16 ms: whole values are shown as such.
 const format = (value: number | undefined) =>
-  value === undefined || Number.isNaN(value) ? "–" : `${value.toFixed(value < 10 ? 2 : 0)} ms`;
+  value === undefined ? "–" : Number.isInteger(value) ? `${value} ms` : `${value.toFixed(value < 10 ? 2 : 0)} ms`;
 
 export class RoundTripChart {
   private readonly chart: Chart<"bar", (number | null)[], string>;
