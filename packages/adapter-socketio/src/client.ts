@@ -74,7 +74,6 @@ class ClientLink {
   private waitingHello = false;
   /** `reconnect`: the parked port is re-attached only once the server's hello says it kept its sessions. */
   private held: unknown[] | undefined = undefined;
-  private resetting = false;
   private stopped = false;
   private readonly relays = new Map<string, Relay>();
 
@@ -251,7 +250,7 @@ class ClientLink {
 
   /** psession let go of a transport: expected when it closed; otherwise the application took the port away. */
   private released(transport: SocketIoTransport): void {
-    if (transport.closed || this.resetting || transport !== this.transport) return;
+    if (transport.closed || transport !== this.transport) return;
     this.stop();
   }
 

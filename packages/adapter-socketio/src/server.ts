@@ -328,8 +328,10 @@ class ServerLink {
       const live = typeof this.name === "string" && ctx.live.get(this.name) === this;
       this.stop();
       this.current?.lost(new SessionChannelError("CLOSED", `Socket.IO disconnected (${String(reason)})`));
-      if (port !== undefined && ctx.reconnect && !port.destroyed && !port.attached) park(ctx, port);
-      if (live && typeof this.name === "string") ctx.cluster?.disconnected(this.name, this.socket.id);
+      // Still attached: a newer connection under the same name took the port over (superseded).
+      const movedOn = port !== undefined && !port.destroyed && port.attached;
+      if (port !== undefined && ctx.reconnect && !port.destroyed && !movedOn) park(ctx, port);
+      if (live && !movedOn && typeof this.name === "string") ctx.cluster?.disconnected(this.name, this.socket.id);
     } catch (error) {
       this.crashed(error);
     }

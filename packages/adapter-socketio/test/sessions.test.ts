@@ -282,6 +282,31 @@ describe("attaching", () => {
     expect(await unanswered).toBeInstanceOf(SessionTimeoutError);
   });
 
+  test("a second connection under a live name supersedes the first (disconnected); a different client starts a fresh port", async () => {
+    const server = await startServer();
+    const { manager: sm, errors } = manager();
+    const handle = attach(sm, server.io);
+    const answer = (by: string) => {
+      const { manager: m } = manager();
+      m.handle(() => ({ by }));
+      return m;
+    };
+    const first = client(server.url, { auth: { id: "tv" }, reconnection: false });
+    attach(answer("first"), first);
+    await whenConnected(first);
+    expect(await sm.request("tv", {})).toMatchObject({ by: "first" });
+    const port = sm.ports.get("tv");
+    const kicked = new Promise<string>((resolve) => first.once("disconnect", resolve));
+    const second = client(server.url, { auth: { id: "tv" } });
+    attach(answer("second"), second);
+    expect(await kicked).toBe("io server disconnect");
+    // Another client (its hello names another incarnation): the name's port starts afresh.
+    await until(() => sm.ports.get("tv") !== port && sm.ports.get("tv")?.attached === true);
+    expect(await sm.request("tv", {})).toMatchObject({ by: "second" });
+    expect(handle.ports.size).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
   test("close() detaches psession and keeps the connections; close({ closeConnections: true }) ends them", async () => {
     const server = await startServer();
     const { manager: sm } = manager();
