@@ -33,9 +33,12 @@ export interface ConnectionPortsOptions<C, I = unknown, T extends Transport = Tr
   /**
    * Names the port of a new connection (default: the adapter's, such as `remoteAddress:remotePort`).
    * A name a live connection holds moves that port to the new connection and closes the older one
-   * (`SUPERSEDED`); a name held by a port this server did not create (the manager's "default", a
-   * `createPort()` port, another `attach()`) refuses the connection. A `portName` that throws
-   * refuses the connection. Every refusal is reported on the manager's "error" event.
+   * (`SUPERSEDED`); the port's sessions, all the older peer's, abort at once with a
+   * `SessionAbortError` ("superseded"). A name held by a port this server did not create (the
+   * manager's "default", a `createPort()` port, another `attach()`) refuses the connection. A
+   * `portName` that throws refuses the connection. Every refusal is reported on the manager's
+   * "error" event. The name decides which peer a port talks to: derive it from an authenticated
+   * identity (a verified token, a client certificate), never from what the client merely claims.
    */
   portName?(connection: C, info: I): string;
   /** Called for every connection once its port is attached. */
@@ -161,6 +164,20 @@ export function attachConnections<C extends object, I, T extends Transport>(
     }
   };
 
+  /**
+   * A newer connection takes `port` over from a live one: everything the port was doing belongs to
+   * the older peer, so it ends now. Every session aborts (the older peer is told on its own
+   * connection, and nothing of it is ever sent to the newcomer, retries left or not), the replay
+   * cache forgets the older peer's answers, and the older transport is let go before the newer
+   * one is attached: a late frame from the older peer cannot reach the port either.
+   */
+  const retire = (port: Port, name: string): void => {
+    const reason = new SessionAbortError(`port "${name}": superseded by a newer connection under its name`);
+    for (const session of port.sessions.values()) session.abort(reason);
+    port._tombs = undefined;
+    port._detach?.();
+  };
+
   const uniqueName = (base: string): string => {
     if (!manager.ports.has(base)) return base;
     for (let n = 2; ; n++) if (!manager.ports.has(`${base}#${n}`)) return `${base}#${n}`;
@@ -204,6 +221,7 @@ export function attachConnections<C extends object, I, T extends Transport>(
       refuse(connection, error instanceof Error ? error.message : String(error), error);
       return;
     }
+    if (superseded !== undefined) retire(existing!, name);
     const entry: Entry<C> = { connection, port: undefined, bound: true };
     let port: Port;
     try {
@@ -219,8 +237,8 @@ export function attachConnections<C extends object, I, T extends Transport>(
     ports.set(connection, port);
     owned.set(port, entry);
     if (superseded !== undefined) {
-      // The port (and its sessions) moved to this connection; the older one is closed, not left
-      // open and unwatched.
+      // The port moved to this connection (its sessions were aborted); the older one is closed,
+      // not left open and unwatched.
       ports.delete(superseded.connection);
       end(
         superseded.connection,

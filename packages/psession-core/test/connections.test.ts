@@ -183,16 +183,13 @@ describe("refusals: reported, the connection ended, nothing attached", () => {
 });
 
 describe("a name held by a live connection: the newer connection supersedes it", () => {
-  test("the port and its sessions move to the new connection; the older one is ended with SUPERSEDED", async () => {
+  test("the port moves to the new connection; the older one is ended with SUPERSEDED", async () => {
     const server = manager();
     const { handle, connect, ended } = memoryServer(server, { portName: (_c, info) => info.id });
     const first = connect("kiosk");
-    first.client.handle(() => ({ who: "first" }));
     const port = server.ports.get("kiosk")!;
-    // A dialogue the server started on the first connection, carried over.
-    const session = server.createSession(port);
     const second = connect("kiosk");
-    second.client.handle((m, s) => (m.step === 1 ? { who: "second", session: s.id } : {}));
+    second.client.handle((m) => ({ who: "second", n: m.n }));
     expect(server.ports.get("kiosk")).toBe(port);
     expect(ended.map(([c, why]) => [c, why])).toEqual([[first.serverEnd, "superseded"]]);
     const reason = ended[0]![2];
@@ -200,11 +197,64 @@ describe("a name held by a live connection: the newer connection supersedes it",
     expect((reason as SessionChannelError).code).toBe("SUPERSEDED");
     expect(first.serverEnd.closed).toBe(true);
     expect([...handle.ports.entries()]).toEqual([[second.serverEnd, port]]);
-    expect(await session.send({ step: 1 })).toMatchObject({ who: "second" });
-    session.end();
+    expect(await port.request({ n: 1 })).toMatchObject({ who: "second", n: 1 });
     await tick();
     expect(port.destroyed).toBe(false);
     expect(server.errors).toEqual([]);
+  });
+
+  test("the port's sessions abort at once ('superseded'): nothing meant for the older peer reaches the newer one, retries left or not", async () => {
+    const server = manager();
+    const { connect } = memoryServer(server, { portName: (_c, info) => info.id });
+    const first = connect("kiosk");
+    const firstSeen: unknown[] = [];
+    first.clientEnd.onMessage((m) => void firstSeen.push(m));
+    first.client.handle(() => new Promise(() => {})); // never answers
+    // The server's handler works for the older peer until told to stop.
+    let handlerSignal: AbortSignal | undefined;
+    server.handle((_m, session) => {
+      handlerSignal = session.signal;
+      return new Promise(() => {});
+    });
+    const port = server.ports.get("kiosk")!;
+    const started = Date.now();
+    const request = port.request({ secret: "for the first peer" }, { timeout: 2000, retryCount: 5, retryInterval: 10 });
+    const dialogue = server.createSession(port);
+    void first.port.request({ work: 1 }).catch(() => {});
+    await tick();
+    expect(handlerSignal?.aborted).toBe(false);
+
+    const second = connect("kiosk");
+    const secondSeen: unknown[] = [];
+    second.clientEnd.onMessage((m) => void secondSeen.push(m));
+    const failure = await request.then(() => undefined, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(SessionAbortError);
+    expect((failure as Error).message).toMatch(/superseded/);
+    expect(Date.now() - started).toBeLessThan(1000); // at once, not at its timeout
+    expect(handlerSignal?.aborted).toBe(true);
+    expect(() => dialogue.post({ step: 2 })).toThrow(/ended/);
+    expect(port.size).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // past every retry interval
+    expect(secondSeen).toEqual([]);
+    // Only the request reached the older peer (its cancel notice was in flight when the memory
+    // pair closed; real sockets flush it, see the ws and net attack tests).
+    expect(firstSeen).toHaveLength(1);
+    expect(server.errors).toEqual([]);
+  });
+
+  test("a repeat of the older peer's answered turn, sent by the newer peer, is not answered from the replay cache", async () => {
+    const server = manager();
+    server.handle((m) => ({ secret: `for ${m.who}` }));
+    const { connect } = memoryServer(server, { portName: (_c, info) => info.id });
+    const first = connect("kiosk");
+    expect(await first.port.request({ who: "first" }, { retryCount: 2 })).toMatchObject({ secret: "for first" });
+    // The newer peer, raw, repeats that very turn (sid 1, $turn 1, a retry).
+    const second = connect("kiosk");
+    const seen: Record<string, unknown>[] = [];
+    second.clientEnd.onMessage((m) => void seen.push(m as Record<string, unknown>));
+    second.clientEnd.send({ sid: 1, $turn: 1, $try: 2, who: "second" });
+    await tick();
+    expect(seen.map((m) => m.secret)).toEqual(["for second"]);
   });
 
   test("fifty connections under one name leave one live connection and one port", async () => {
