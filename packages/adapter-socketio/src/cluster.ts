@@ -54,16 +54,14 @@ export class Cluster {
   private counter = 0;
   private closed = false;
   private readonly offResolver: () => void;
-  private readonly sweeper: Timer;
+  /** Runs only while there are relays: a node with none holds no timer. */
+  private sweeper: Timer | undefined = undefined;
 
   constructor(private readonly setup: ClusterSetup) {
     this.nodeId = setup.nodeId;
     this.control = `${setup.event}:cluster`;
     setup.nsp.on(this.control, this.onControl);
     this.offResolver = setup.manager.addPortResolver((name) => this.resolve(name));
-    const sweeper = setInterval(this.sweep, setup.relayIdle) as Timer;
-    sweeper.unref?.();
-    this.sweeper = sweeper;
   }
 
   /** The room every local connection of port `name` joins. */
@@ -101,6 +99,7 @@ export class Cluster {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.offResolver();
     this.setup.nsp.off(this.control, this.onControl);
     const reason = new SessionChannelError("CLOSED", "the server was detached");
@@ -133,11 +132,17 @@ export class Cluster {
         },
         released: () => {
           if (this.relays.get(name) === relay) this.relays.delete(name);
+          this.idle();
         },
       }),
     };
     relay.port = attachTransport(manager, relay.transport, { ...portOptions, port: name });
     this.relays.set(name, relay);
+    if (this.sweeper === undefined) {
+      const sweeper = setInterval(this.sweep, this.setup.relayIdle) as Timer;
+      sweeper.unref?.();
+      this.sweeper = sweeper;
+    }
     return relay.port;
   }
 
@@ -158,6 +163,13 @@ export class Cluster {
   }
 
   /** Relays idle for a whole period (no session, no frame) are dropped: unknown names do not pile up. */
+  /** The last relay ended: no sweeping until the next one. */
+  private idle(): void {
+    if (this.relays.size > 0 || this.sweeper === undefined) return;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
   private readonly sweep = (): void => {
     for (const relay of [...this.relays.values()]) {
       if (!relay.active && (relay.port === undefined || relay.port.size === 0)) {
