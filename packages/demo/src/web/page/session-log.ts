@@ -50,7 +50,8 @@ export class LogEntry {
 
   /** Adds what the device said about this session afterwards. */
   append(text: string): void {
-    this.detail.textContent = `${this.detail.textContent} ${text}`.trim();
+    const before = this.detail.textContent ?? "";
+    this.detail.textContent = before === "" ? text : `${before}. ${text}`;
   }
 }
 
