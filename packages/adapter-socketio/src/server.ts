@@ -227,13 +227,15 @@ class ServerLink {
     }
   }
 
-  stop(): void {
+  /** Stops listening to the connection; its transport ends (sends waiting in it reject). */
+  stop(reason: Error = new SessionChannelError("CLOSED", "psession let go of the connection")): void {
     if (this.stopped) return;
     this.stopped = true;
     this.socket.off(this.ctx.event, this.onEvent);
     this.socket.off("disconnect", this.onDisconnect);
     if (this.ctx.links.get(this.socket) === this) this.ctx.links.delete(this.socket);
     if (typeof this.name === "string" && this.ctx.live.get(this.name) === this) this.ctx.live.delete(this.name);
+    this.current?.lost(reason);
   }
 
   private readonly onEvent = (...args: unknown[]): void => {
@@ -326,8 +328,7 @@ class ServerLink {
       const { ctx } = this;
       const port = this.port;
       const live = typeof this.name === "string" && ctx.live.get(this.name) === this;
-      this.stop();
-      this.current?.lost(new SessionChannelError("CLOSED", `Socket.IO disconnected (${String(reason)})`));
+      this.stop(new SessionChannelError("CLOSED", `Socket.IO disconnected (${String(reason)})`));
       // Still attached: a newer connection under the same name took the port over (superseded).
       const movedOn = port !== undefined && !port.destroyed && port.attached;
       if (port !== undefined && ctx.reconnect && !port.destroyed && !movedOn) park(ctx, port);
