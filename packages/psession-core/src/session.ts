@@ -401,7 +401,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
       const error = this._attemptOnce();
       if (error === undefined || this._resolve === undefined) return;
       this._port.manager._queue.remove(this);
-      if (this._retriesLeft <= 0) {
+      if (this._retriesLeft <= 0 || isFinal(error)) {
         this._fail(error, false);
         return;
       }
@@ -629,6 +629,14 @@ interface SessionExtras {
   unwatch: (() => void) | undefined;
   controller: AbortController | undefined;
   endReason: unknown;
+}
+
+/**
+ * A send failure no retry can mend: the device is known to be offline, or the message itself is
+ * too large for the channel. Such a send fails at once, whatever its retryCount.
+ */
+function isFinal(error: SessionError): boolean {
+  return error instanceof SessionChannelError && (error.code === "OFFLINE" || error.code === "FRAME_TOO_LARGE");
 }
 
 function abortedBySignal(signal: AbortSignal): SessionAbortError {

@@ -342,3 +342,19 @@ test("a handler error's cause crosses, nested, as SessionRemoteErrors", async ()
   expect((failure.cause as Error).message).toBe("disk is read-only");
   expect(((failure.cause as Error).cause as Error).message).toBe("EROFS");
 });
+
+test("a send refused as OFFLINE (or FRAME_TOO_LARGE) fails at once, whatever its retryCount", async () => {
+  const { SessionChannelError } = await import("psession");
+  let attempts = 0;
+  const m = make({ sessionTimeout: 1000 });
+  attach(m, {
+    send: () => {
+      attempts++;
+      throw new SessionChannelError("OFFLINE", 'device "plug" is offline');
+    },
+    onMessage: () => () => {},
+  });
+  const outcome = await settle(m.request({ state: "ON" }, { retryCount: 3, retryInterval: 50 }));
+  expect((outcome as { code?: string }).code).toBe("OFFLINE");
+  expect(attempts).toBe(1);
+});
