@@ -1,5 +1,6 @@
 import {
   attachConnections,
+  DEFAULT_MAX_FRAME_BYTES,
   SessionAbortError,
   SessionChannelError,
   type AttachOptions,
@@ -70,7 +71,7 @@ export function attachServer<S extends ServerSocketLike = ServerSocketLike>(
   const ctx: Context = {
     manager,
     event: eventSetting(event),
-    codec: createCodec(serializer, maxFrameBytes),
+    codec: createCodec(serializer, frameLimit(nsp, maxFrameBytes)),
     duplicates: duplicates === true,
     reconnect: rest.reconnect === true,
     parkFor: delaySetting(reconnectWithin, recoveryWindow(nsp) ?? 120_000, "reconnectWithin"),
@@ -404,6 +405,30 @@ function defaultName(socket: ServerSocketLike): string {
 function namespaceOf(target: ServerLike | NamespaceLike): NamespaceLike {
   return typeof (target as ServerLike).of === "function" ? (target as ServerLike).sockets : (target as NamespaceLike);
 }
+
+/**
+ * Socket.IO closes a connection whose packet is over `maxHttpBufferSize` (default 1e6 bytes)
+ * before psession sees it, without a word to the application. So psession's own limit stays under
+ * it: by default the smaller of the two (less a packet's framing), and a larger one is refused.
+ */
+function frameLimit(nsp: NamespaceLike, maxFrameBytes: number | undefined): number | undefined {
+  const server = (
+    nsp as { server?: { engine?: { opts?: { maxHttpBufferSize?: unknown } }; opts?: { maxHttpBufferSize?: unknown } } }
+  ).server;
+  const engineMax = server?.engine?.opts?.maxHttpBufferSize ?? server?.opts?.maxHttpBufferSize ?? 1e6;
+  if (typeof engineMax !== "number" || !(engineMax > 0)) return maxFrameBytes;
+  if (maxFrameBytes === undefined)
+    return Math.max(1, Math.min(DEFAULT_MAX_FRAME_BYTES, Math.floor(engineMax) - PACKET_FRAMING));
+  if (maxFrameBytes > engineMax) {
+    throw new RangeError(
+      `${LABEL}: maxFrameBytes ${maxFrameBytes} is over the server's maxHttpBufferSize ${engineMax}: Socket.IO would close the connection first; raise maxHttpBufferSize too`,
+    );
+  }
+  return maxFrameBytes;
+}
+
+/** What a Socket.IO event packet adds around its argument: `42/namespace,123["psession",…]`. */
+const PACKET_FRAMING = 256;
 
 function recoveryWindow(nsp: NamespaceLike): number | undefined {
   const server = (nsp as { server?: { opts?: { connectionStateRecovery?: { maxDisconnectionDuration?: unknown } } } })

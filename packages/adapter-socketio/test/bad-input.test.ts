@@ -95,6 +95,25 @@ describe("the server reports bad events, never throws, and disturbs no other soc
   });
 });
 
+describe("the default limit stays under Socket.IO's maxHttpBufferSize", () => {
+  test("a message just under 1 MB gets a typed FRAME_TOO_LARGE, not a silent close by Socket.IO", async () => {
+    const { errors, raw, handle } = await setup();
+    const closed = new Promise<string>((resolve) => raw.once("disconnect", resolve));
+    raw.emit("psession", { sid: 1, blob: "x".repeat(999_800) }); // under 1e6 bytes as a packet
+    expect(await closed).toBe("io server disconnect"); // closed by psession, after reporting
+    expect(channelErrors(errors, "FRAME_TOO_LARGE")).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/over maxFrameBytes 999744/);
+    await until(() => handle.ports.size === 1);
+  });
+
+  test("a maxFrameBytes over the server's maxHttpBufferSize is refused at attach", async () => {
+    const server = await startServer({ maxHttpBufferSize: 2e6 });
+    const { manager: m } = manager();
+    expect(() => attach(m, server.io, { maxFrameBytes: 3e6 })).toThrow(/over the server's maxHttpBufferSize 2000000/);
+    expect(() => attach(m, server.io, { maxFrameBytes: 2e6 })).not.toThrow();
+  });
+});
+
 describe("the client reports what a server sends wrong", () => {
   test("bad events from the server: reported on the client's manager, the port keeps working", async () => {
     const server = await startServer();
