@@ -25,10 +25,12 @@ async function run(index: number): Promise<unknown[][]> {
   return printed;
 }
 
-test("the README has the two runnable blocks this test knows", () => {
-  expect(blocks).toHaveLength(2);
+test("the README has the four runnable blocks this test knows", () => {
+  expect(blocks).toHaveLength(4);
   expect(blocks[0]).toMatch(/lamp\.handle/);
   expect(blocks[1]).toMatch(/new MessageChannel\(\)/);
+  expect(blocks[2]).toMatch(/port\.stats\(\)/);
+  expect(blocks[3]).toMatch(/manager\.sessions\(/);
 });
 
 test("the dialogue example, as written", async () => {
@@ -37,4 +39,17 @@ test("the dialogue example, as written", async () => {
 
 test("the hand-wired example, as written", async () => {
   expect(await run(1)).toEqual([[{ sid: 1, pong: true }]]);
+});
+
+test("the statistics example, as written", async () => {
+  expect(await run(2)).toEqual([
+    ["lamp-1: new → attached"],
+    ["attached", 3, 2, 1, 3],
+    ["lamp-1: attached → destroyed"],
+    [{ attached: 0, detached: 1, destroyed: 1 }],
+  ]);
+});
+
+test("the listing example, as written", async () => {
+  expect(await run(3)).toEqual([[5, ["2:waiting:1", "3:waiting:1"]], [[["default", "attached", 6, 5]]]]);
 });
