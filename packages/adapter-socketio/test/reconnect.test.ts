@@ -1,5 +1,5 @@
 import { attach } from "@psession/socketio";
-import { SessionAbortError, type SessionManager } from "psession";
+import { SessionAbortError, SessionChannelError, type SessionManager } from "psession";
 import type { Socket } from "socket.io-client";
 import { afterEach, describe, expect, test } from "vitest";
 import { client, manager, sleep, startServer, teardown, TRANSPORTS, until, whenConnected } from "./helpers.js";
@@ -49,6 +49,23 @@ describe("without reconnect (the default)", () => {
     cm.handle((m) => ({ echo: m.n }));
     expect(await cm.request("server", { n: 1 })).toMatchObject({ echo: 1 });
     expect(await sm.request("dev", { n: 2 })).toMatchObject({ echo: 2 });
+  });
+});
+
+describe("a connection that never opens", () => {
+  test("refused by the server's middleware: sends waiting for it fail at once (SessionAbortError, cause NOT_OPEN)", async () => {
+    const server = await startServer();
+    server.io.use((_socket, next) => next(new Error("not allowed")));
+    const { manager: cm } = manager();
+    const port = attach(cm, client(server.url), { port: "srv" });
+    const started = Date.now();
+    const failure = await port.request({}, { timeout: 60_000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(failure).toBeInstanceOf(SessionAbortError);
+    expect((failure as Error).message).toMatch(/refused the connection \(not allowed\)/);
+    expect((failure as Error).cause).toBeInstanceOf(SessionChannelError);
+    expect((failure as Error).cause).toMatchObject({ code: "NOT_OPEN" });
+    expect(port.destroyed).toBe(true);
   });
 });
 
