@@ -160,6 +160,26 @@ describe.skipIf(redisMissing !== undefined)("a cluster of Socket.IO nodes behind
     expect(result.ms).toBeLessThan(3000);
   });
 
+  test("malformed messages on the relay channel are reported by the receiving node, never thrown; it keeps working", async () => {
+    const alice = await connectTo(b, "alice");
+    await b.call("errors"); // start from none
+    await a.call("junk");
+    const end = Date.now() + 3000;
+    let reported: string[] = [];
+    while (reported.length < 3) {
+      if (Date.now() > end) throw new Error(`B reported ${JSON.stringify(reported)}`);
+      reported = [...reported, ...(await b.call<string[]>("errors"))];
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Three of unknown shape; the well-formed frame for a relay B never made is dropped quietly.
+    expect(reported).toEqual(
+      Array.from({ length: 3 }, () => expect.stringMatching(/cluster message of unknown shape/)),
+    );
+    expect((await b.call<{ second: { status: string } }>("dialogue", { port: "alice" })).second.status).toBe("ok");
+    expect((await a.call<{ second: { status: string } }>("dialogue", { port: "alice" })).second.status).toBe("ok");
+    expect(alice.errors).toEqual([]);
+  });
+
   test("a name no node holds: the session ends by its timeout, nothing hangs; the idle relay is dropped", async () => {
     const result = await a.call<{ error: string }>("hanging", { port: "nobody", timeout: 300 });
     expect(result.error).toBe("SessionTimeoutError");
