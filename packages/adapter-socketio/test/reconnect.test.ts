@@ -134,6 +134,32 @@ describe("with reconnect", () => {
     expect(runs).toBe(1);
   });
 
+  // Fails until the core drops a responder's repeated turn quietly (see the report of issue 10): the
+  // server re-sends its pending turn after the reconnect, the client already has it and has not
+  // sent its next one yet, and reports "got a message with no send pending". The dialogue itself
+  // completes; the conformance reconnect case hits this now and then (it asserts no errors).
+  test.fails("a dialogue over a reconnect: the server's re-sent turn, already received, is no error", async () => {
+    const server = await startServer();
+    const { manager: sm } = manager();
+    attach(sm, server.io, { reconnect: true });
+    sm.handle(async (m, session) => {
+      const second = await session.send({ step: 1 }, { retryCount: 5, retryInterval: 50 });
+      return { step: 2, total: m.base + second.add };
+    });
+    const { manager: cm, errors } = manager();
+    const socket = client(server.url, { auth: { id: "c" } });
+    const port = attach(cm, socket, { reconnect: true });
+    await whenConnected(socket);
+    const session = cm.createSession(port);
+    expect(await session.send({ base: 40 })).toMatchObject({ step: 1 });
+    drop(socket);
+    await until(() => !port.attached);
+    await until(() => port.attached);
+    await sleep(150); // the server's retry (every 50 ms) arrives before the next turn
+    expect(await session.send({ add: 2 })).toMatchObject({ step: 2, total: 42 });
+    expect(errors).toEqual([]);
+  });
+
   test("a server restart: the client reconnects, what was pending ends with SessionAbortError (the new server kept nothing), new sessions work", async () => {
     const first = await startServer();
     const { manager: sm1 } = manager();
