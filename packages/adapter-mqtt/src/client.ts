@@ -2,7 +2,7 @@
 
 export interface PublishProperties {
   responseTopic?: string;
-  correlationData?: Buffer;
+  correlationData?: Uint8Array;
   messageExpiryInterval?: number;
 }
 
@@ -29,7 +29,7 @@ export interface MqttClientLike {
   removeListener(event: string, listener: (...args: any[]) => void): unknown;
   publish(
     topic: string,
-    payload: string | Buffer | Uint8Array,
+    payload: string | Uint8Array,
     options: { qos: 0 | 1 | 2; retain?: boolean; properties?: PublishProperties },
     callback: (error?: Error) => void,
   ): unknown;

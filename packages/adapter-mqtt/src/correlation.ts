@@ -3,6 +3,8 @@
 // session; and it tells our own correlations from anyone else's.
 
 const DOT = 46;
+/** No Node `Buffer` anywhere in the adapter: it runs in browsers (MQTT over WebSocket) too. */
+const ascii = new TextEncoder();
 
 /** A random tag of 8 base-36 characters. */
 export function newTag(): string {
@@ -15,16 +17,16 @@ export class Correlation {
   private readonly prefix: Uint8Array;
 
   constructor(readonly tag: string) {
-    this.prefix = Buffer.from(`${tag}.`, "latin1");
+    this.prefix = ascii.encode(`${tag}.`);
   }
 
   /** Encoded correlations by sid: the same bytes for every message of a sid, built once. */
-  private readonly cache: (Buffer | undefined)[] = [];
+  private readonly cache: (Uint8Array | undefined)[] = [];
 
-  encode(sid: number): Buffer {
+  encode(sid: number): Uint8Array {
     let data = this.cache[sid];
     if (data === undefined) {
-      data = Buffer.from(`${this.tag}.${sid}`, "latin1");
+      data = ascii.encode(`${this.tag}.${sid}`);
       if (sid < 0x10000) this.cache[sid] = data;
     }
     return data;

@@ -18,6 +18,7 @@ import { ONLINE, OFFLINE, parseStatus } from "./status.js";
 import { isTopicLevel } from "./topic-template.js";
 
 const hasOwn = Object.prototype.hasOwnProperty;
+const utf8 = new TextEncoder();
 /** The core's cancel notice field (docs/protocol.md). */
 const CANCEL = "$cancel";
 
@@ -300,7 +301,7 @@ export class MqttLink implements PortLink {
       payload.length > this.s.maxFrameBytes ||
       (typeof payload === "string" && payload.length * 3 > this.s.maxFrameBytes)
     ) {
-      const bytes = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+      const bytes = typeof payload === "string" ? utf8.encode(payload).length : payload.length;
       if (bytes > this.s.maxFrameBytes) {
         throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${this.s.maxFrameBytes}: not sent`);
       }
@@ -359,7 +360,7 @@ export class MqttLink implements PortLink {
       } else {
         // An answer: echo the requester's correlationData; name this instance's inbox only when it
         // has one (shared subscriptions). Every property costs MQTT.js an option spread (~1 µs).
-        if (route?.correlation !== undefined) properties = { correlationData: route.correlation as Buffer };
+        if (route?.correlation !== undefined) properties = { correlationData: route.correlation };
         if (this.s.inbox !== undefined) (properties ??= {}).responseTopic = transport.replyTopic;
       }
       if (properties !== undefined) options = { qos: this.s.qos, properties };
@@ -370,7 +371,7 @@ export class MqttLink implements PortLink {
     if (this.ended || this.client.disconnecting === true) {
       throw new SessionChannelError("NOT_OPEN", `port "${transport.name}": the MQTT client is disconnecting`);
     }
-    this.client.publish(topic, payload as Buffer, options, transport.published);
+    this.client.publish(topic, payload, options, transport.published);
   }
 
   private readonly reportPublishError = (error?: Error): void => {
@@ -405,7 +406,7 @@ export class MqttLink implements PortLink {
   private receive(name: string, topic: string, payload: Uint8Array, packet: InboundPacket | undefined): void {
     let transport = this.ports.get(name);
     const where = `payload on ${topic}`;
-    if (!(payload instanceof Uint8Array)) payload = Buffer.from(String(payload));
+    if (!(payload instanceof Uint8Array)) payload = utf8.encode(String(payload));
     if (payload.length > this.s.maxFrameBytes) {
       this.manager.report(
         new SessionChannelError(

@@ -1,13 +1,15 @@
 // Availability payloads as devices publish them: "online"/"offline" (psession, Zigbee2MQTT's
 // legacy form), "Online"/"Offline" (Tasmota's LWT), or Zigbee2MQTT's JSON {"state":"online"}.
 
+const decoder = new TextDecoder();
+
 export const ONLINE = "online";
 export const OFFLINE = "offline";
 
 /** true = online, false = offline, undefined = not an availability payload (or a cleared retained one). */
 export function parseStatus(payload: Uint8Array): boolean | undefined {
   if (payload.length === 0 || payload.length > 256) return undefined;
-  let text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString().trim();
+  let text = decoder.decode(payload).trim();
   if (text.startsWith("{")) {
     try {
       const value = JSON.parse(text) as { state?: unknown };
