@@ -3,7 +3,7 @@ import type { Serializer } from "psession";
 const decoder = new TextDecoder();
 // Node's Buffer#toString is the fastest UTF-8 decode for small payloads; browsers have no Buffer.
 const NodeBuffer = (globalThis as { Buffer?: { isBuffer(value: unknown): boolean } }).Buffer;
-const isBuffer = (data: Uint8Array): boolean => NodeBuffer !== undefined && NodeBuffer.isBuffer(data);
+const isBuffer = (data: Uint8Array): boolean => NodeBuffer?.isBuffer(data) === true;
 
 /**
  * The default codec: JSON text payloads (UTF-8). MQTT payloads are bytes, so `decode` gets a
