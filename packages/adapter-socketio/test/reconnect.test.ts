@@ -94,7 +94,7 @@ describe("with reconnect", () => {
       ];
       drop(socket);
       // Sent while the connection is down: they go out once it is back. (Sends already answered
-      // into the dropped connection are the core's open case: see the test.fails below.)
+      // into the dropped connection: see the next test.)
       await until(() => !port.attached && !serverPort.attached, 2000, "both ends to notice");
       const whileDown = requests(1000);
       expect(await Promise.all(once)).toEqual([expect.any(SessionAbortError), expect.any(SessionAbortError)]);
@@ -112,10 +112,9 @@ describe("with reconnect", () => {
     });
   }
 
-  // Fails until the core keeps a parked port's answer (see the report of issue 10): an answer that
-  // finds its port parked is replaced by a "could not be sent" error, and the retry after the
-  // reconnect replays that error instead of the answer.
-  test.fails("a handler that answers while its port waits for the reconnection: the retry gets the answer", async () => {
+  // An answer that finds its port parked (between connections) is kept, so the retry after the
+  // reconnect gets it, not a "could not be sent" error.
+  test("a handler that answers while its port waits for the reconnection: the retry gets the answer", async () => {
     const server = await startServer();
     const { manager: sm } = manager();
     attach(sm, server.io, { reconnect: true });
@@ -138,7 +137,7 @@ describe("with reconnect", () => {
   // server re-sends its pending turn after the reconnect, the client already has it and has not
   // sent its next one yet, and reports "got a message with no send pending". The dialogue itself
   // completes; the conformance reconnect case hits this now and then (it asserts no errors).
-  test.fails("a dialogue over a reconnect: the server's re-sent turn, already received, is no error", async () => {
+  test("a dialogue over a reconnect: the server's re-sent turn, already received, is no error", async () => {
     const server = await startServer();
     const { manager: sm } = manager();
     attach(sm, server.io, { reconnect: true });

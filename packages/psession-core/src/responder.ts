@@ -75,6 +75,9 @@ function post(manager: SessionManager, session: Session, reply: Message): void {
 
 function answerFailed(manager: SessionManager, session: Session, reply: Message, error: unknown): void {
   manager.report(error, session._port);
+  // A parked port (reconnect mode, between connections): the answer stays kept, so the opener's
+  // retry after the reconnect is answered with it.
+  if (!session._port.attached) return;
   if (manager._errorKey in reply) return; // the error answer itself failed: nothing smaller to send
   const reason = error instanceof Error ? error.message : String(error);
   const fallback: Message = {

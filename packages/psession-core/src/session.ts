@@ -67,6 +67,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
   _lastOut: Message | undefined = undefined;
   /** @internal Responder: the current turn asked for a replay (`$try`), so its answer is kept after the end. */
   _retryable = false;
+  /** Opener: the `$re` of the last retryable responder message delivered, to drop its re-sends. */
+  private _retriedRe: unknown = undefined;
   private readonly _once: boolean;
   private _handled = false;
   private readonly _options: SessionOptions | undefined;
@@ -253,6 +255,12 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
             manager._stale(this, re);
           }
           return;
+        }
+        const attempt = message[TRY];
+        if (attempt !== undefined && re !== undefined) {
+          // A re-sent attempt of a responder message this turn already delivered: a repeat.
+          if (attempt > 1 && this._retriedRe === re && this._resolve === undefined) return;
+          this._retriedRe = re;
         }
       }
       if (message[PROGRESS] !== undefined) {
