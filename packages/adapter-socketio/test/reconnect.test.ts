@@ -133,10 +133,8 @@ describe("with reconnect", () => {
     expect(runs).toBe(1);
   });
 
-  // Fails until the core drops a responder's repeated turn quietly (see the report of issue 10): the
-  // server re-sends its pending turn after the reconnect, the client already has it and has not
-  // sent its next one yet, and reports "got a message with no send pending". The dialogue itself
-  // completes; the conformance reconnect case hits this now and then (it asserts no errors).
+  // The server re-sends its pending turn after the reconnect; the client already has it and has not
+  // sent its next one yet: the repeat is dropped quietly, not reported as "no send pending".
   test("a dialogue over a reconnect: the server's re-sent turn, already received, is no error", async () => {
     const server = await startServer();
     const { manager: sm } = manager();
