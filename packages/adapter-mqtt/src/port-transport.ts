@@ -36,6 +36,8 @@ export class PortTransport implements Transport<unknown> {
   private listeners: Listener[] = [];
   private closeListeners: CloseListener[] = [];
   private subscribed = false;
+  /** Ask the core for each attempt's timeout: it becomes the request's MQTT 5 message expiry. */
+  readonly timeouts = true;
 
   constructor(
     private readonly link: PortLink,
@@ -51,10 +53,10 @@ export class PortTransport implements Transport<unknown> {
   ) {}
 
   /**
-   * `extras.timeout` (ms), when the core passes the attempt's timeout, sets a request's MQTT 5
-   * `messageExpiryInterval`; without it the port's `sessionTimeout` does.
+   * `extras.timeout` (ms), the attempt's timeout, sets a request's MQTT 5 `messageExpiryInterval`;
+   * a message that waits for nothing (an answer) gets the port's `sessionTimeout`.
    */
-  send(message: unknown, extras?: TransferExtras & { timeout?: number }): void | Promise<void> {
+  send(message: unknown, extras?: TransferExtras): void | Promise<void> {
     return this.link.send(this, message as Record<string, unknown>, extras?.timeout);
   }
 

@@ -58,7 +58,7 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
     expect(Buffer.from(request.properties?.correlationData as Uint8Array).toString()).toMatch(
       new RegExp(`\\.${session.id}$`),
     );
-    expect(request.properties?.messageExpiryInterval).toBe(5); // the port's 5000 ms sessionTimeout
+    expect(request.properties?.messageExpiryInterval).toBe(4); // the send's 4000 ms timeout
     expect(request.payload.sid).toBe(session.id);
     const reply = seen.find((m) => m.topic.endsWith("/out"))!;
     expect(Buffer.from(reply.properties?.correlationData as Uint8Array)).toEqual(
@@ -121,7 +121,7 @@ describe.skipIf(mosquittoMissing !== undefined)("mosquitto, MQTT 5", () => {
     const first = await client(url, { ...v5, clientId, clean: false, properties: { sessionExpiryInterval: 300 } });
     await first.subscribeAsync(`${base}/sleepy/in`, { qos: 1 });
     await new Promise<void>((resolve) => first.end(false, {}, () => resolve()));
-    // messageExpiryInterval comes from the port's sessionTimeout (1 s here).
+    // messageExpiryInterval comes from the send's timeout (the port's sessionTimeout, 1 s here).
     const ctl = await controller(url, base, { client: v5, manager: { sessionTimeout: 1000 } });
     const stale = await ctl.manager.request("sleepy", { command: "on" }).catch((e: unknown) => e);
     expect((stale as Error).name).toBe("SessionTimeoutError");

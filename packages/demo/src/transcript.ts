@@ -39,7 +39,7 @@ export class Transcript {
         topic: string;
         payload: Buffer | string;
         retain?: boolean;
-        properties?: { correlationData?: Buffer; responseTopic?: string; messageExpiryInterval?: number };
+        properties?: { correlationData?: Uint8Array; responseTopic?: string; messageExpiryInterval?: number };
       };
       const parsed = parseTopic(topic);
       if (parsed === undefined) return;
@@ -71,11 +71,11 @@ export class Transcript {
 
 /** MQTT 5 request/response properties, shown after the payload. */
 function describeProperties(
-  properties: { correlationData?: Buffer; responseTopic?: string; messageExpiryInterval?: number } | undefined,
+  properties: { correlationData?: Uint8Array; responseTopic?: string; messageExpiryInterval?: number } | undefined,
 ): string {
   if (properties === undefined) return "";
   const parts: string[] = [];
-  if (properties.correlationData !== undefined) parts.push(`correlationData ${properties.correlationData.toString()}`);
+  if (properties.correlationData !== undefined) parts.push(`correlationData ${new TextDecoder().decode(properties.correlationData)}`);
   if (properties.responseTopic !== undefined) parts.push(`responseTopic ${properties.responseTopic}`);
   if (properties.messageExpiryInterval !== undefined) parts.push(`expiry ${properties.messageExpiryInterval} s`);
   return parts.length === 0 ? "" : `   (MQTT 5: ${parts.join(", ")})`;

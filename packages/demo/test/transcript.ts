@@ -106,8 +106,8 @@ export function expectDemoTranscript(output: string): void {
   // plug: 30 reads + the command it lost power in + the one refused as OFFLINE.
   expect(column("commands")).toEqual(["33", "32", "32"]);
   expect(column("replies")).toEqual(["33", "31", "30"]);
-  // The lamp's one retry; the plug's OFFLINE command with retryCount 3 tried three more times, each refused at once.
-  expect(column("retries")).toEqual([String(toggleRetries), "0", "3"]);
+  // The lamp's one retry; the plug's OFFLINE command (retryCount 3) fails at once: OFFLINE is final, never retried.
+  expect(column("retries")).toEqual([String(toggleRetries), "0", "0"]);
   expect(column("timeouts")).toEqual(["0", "0", "0"]);
   expect(column("cancelled")).toEqual(["0", "1", "0"]);
   expect(column("aborted")).toEqual(["0", "0", "1"]);

@@ -70,6 +70,7 @@ export function attach<M = unknown>(
   const bound = port;
   bound._reconnect = options.reconnect === true;
   bound._duplicates = transport.duplicates === true;
+  bound._timeouts = transport.timeouts === true;
   bound._transport = transport as Transport;
   bound._stats.meterWith(transport);
   if (measured) bound._queued = () => transport.bufferedAmount as number;

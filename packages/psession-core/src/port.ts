@@ -45,6 +45,8 @@ export class Port {
   _tombs: Map<number, Tomb> | undefined = undefined;
   /** @internal The transport may deliver a message twice (MQTT QoS 1): remember every ended responder session's turn. */
   _duplicates = false;
+  /** @internal The transport wants each attempt's timeout (see Transport.timeouts). */
+  _timeouts = false;
   /** @internal Back-pressure: the peer is not reading; local sends fail with BACKPRESSURE until it drains. */
   _blocked = false;
   /** @internal How much is queued toward the peer, when the transport can tell (for messages). */

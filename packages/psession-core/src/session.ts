@@ -444,8 +444,9 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     if (sender === undefined) return port._noTransportError();
     this._via = sender;
     try {
-      const transfer = this._x?.transfer;
-      const result = transfer === undefined ? sender(out) : sender(out, transfer);
+      let extras = this._x?.transfer;
+      if (extras === undefined && port._timeouts && this._sendTimeout !== Infinity) extras = { timeout: this._sendTimeout };
+      const result = extras === undefined ? sender(out) : sender(out, extras);
       port._stats.sent++;
       if (result !== undefined && typeof result.then === "function") {
         result.then(undefined, (error: unknown) => {
@@ -640,11 +641,13 @@ interface SessionExtras {
 }
 
 /**
- * A send failure no retry can mend: the device is known to be offline, or the message itself is
- * too large for the channel. Such a send fails at once, whatever its retryCount.
+ * A send failure no retry can mend: the device is known to be offline, or the message itself can
+ * never be carried (too large for the channel, or not serializable: the sender threw a RangeError
+ * or TypeError). Such a send fails at once, whatever its retryCount.
  */
 function isFinal(error: SessionError): boolean {
-  return error instanceof SessionChannelError && (error.code === "OFFLINE" || error.code === "FRAME_TOO_LARGE");
+  if (error instanceof SessionChannelError) return error.code === "OFFLINE" || error.code === "FRAME_TOO_LARGE";
+  return error.cause instanceof RangeError || error.cause instanceof TypeError;
 }
 
 function abortedBySignal(signal: AbortSignal): SessionAbortError {

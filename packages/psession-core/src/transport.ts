@@ -61,6 +61,12 @@ export interface Transport<M = unknown> {
    * duplicated request never runs its handler twice. Reliable streams (TCP, WebSocket) leave it out.
    */
   readonly duplicates?: boolean;
+  /**
+   * True: each attempt of a `send()` passes its timeout to `send(message, { timeout })`, so the
+   * channel can let a stale message expire (MQTT 5 `messageExpiryInterval`). Answers and other
+   * messages that wait for nothing pass none.
+   */
+  readonly timeouts?: boolean;
   /** Bytes (or messages) queued toward the peer and not yet written: ws `bufferedAmount`, net `writableLength`. */
   readonly bufferedAmount?: number;
   /** Calls `listener` when the queue toward the peer has drained (after `bufferedAmount` was high). */

@@ -12,6 +12,8 @@ export type Sender = (message: Message, extras?: TransferExtras) => void | Promi
 export interface TransferExtras {
   /** Objects to transfer, not copy (ArrayBuffers, MessagePorts): `postMessage(message, transfer)`. */
   transfer?: readonly unknown[];
+  /** This attempt's timeout in ms, for transports that ask for it (`Transport.timeouts`): MQTT 5 message expiry. */
+  timeout?: number;
 }
 
 /**
