@@ -39,6 +39,24 @@ else
   fi
 fi
 
+# redis-server for @psession/socketio's multi-node tests: they start a private redis-server on a
+# free loopback port (no persistence), so only the binary is needed. Installed like mosquitto.
+if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then
+  echo "ensure-services: $(redis-server --version 2>/dev/null | head -n 1)"
+elif [ "$(id -u)" != "0" ]; then
+  echo "ensure-services: redis-server is missing and this is not root; install it with: sudo apt-get install -y redis-server (the Socket.IO cluster tests will skip)"
+elif ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-services: redis-server is missing and apt-get is not available; the Socket.IO cluster tests will skip"
+else
+  echo "ensure-services: installing Debian redis-server with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  if apt-get install -y --no-install-recommends redis-server || { apt-get update && apt-get install -y --no-install-recommends redis-server; }; then
+    echo "ensure-services: installed $(redis-server --version 2>/dev/null | head -n 1)"
+  else
+    echo "ensure-services: apt-get could not install redis-server; the Socket.IO cluster tests will skip"
+  fi
+fi
+
 # MQTT_URL points the mosquitto tests (except broker restarts, which need a private broker) at a
 # broker of your own. Say whether it answers; start nothing.
 if [ -n "$MQTT_URL" ]; then
