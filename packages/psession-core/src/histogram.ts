@@ -40,10 +40,12 @@ export class Histogram {
   min = Infinity;
   max = 0;
 
+  /** `ms` ≥ 0 (round trips are differences of one monotonic clock); anything else counts as 0. */
   add(ms: number): void {
     if (!(ms > 0)) ms = 0;
-    const counts = (this.counts ??= new Float64Array(SIZE));
-    counts[bucketOf(ms)]!++;
+    const counts = this.counts ?? (this.counts = new Float64Array(SIZE));
+    // Sub-16 ms replies (most of them on a LAN) skip the log computation.
+    counts[ms < LINEAR ? ms | 0 : bucketOf(ms)]!++;
     this.count++;
     this.sum += ms;
     if (ms < this.min) this.min = ms;

@@ -4,7 +4,7 @@ import type { SessionManager } from "./manager.js";
 import type { Tomb } from "./replay-cache.js";
 import type { Session } from "./session.js";
 import { SidTable } from "./sid-table.js";
-import { Counters, type PortState, type PortStats, type StatsOptions } from "./stats.js";
+import { Counters, type PortState, type PortStats, type StatsOptions, TIMED_PER_TICK } from "./stats.js";
 import type { Transport } from "./transport.js";
 import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions, TransferExtras } from "./types.js";
 import { RE } from "./wire.js";
@@ -442,9 +442,11 @@ export class Port {
     this.manager._portState(this, state, previous);
   }
 
-  /** @internal Liveness sample at coarse time `t`: did messages arrive since the last one? */
+  /** @internal Each tick: a fresh round-trip budget, and a liveness sample at coarse time `t` (did messages arrive since the last one?). */
   _sample(t: number): void {
-    const received = this._stats.received;
+    const stats = this._stats;
+    stats.budget = TIMED_PER_TICK;
+    const received = stats.received;
     if (received === this._seenCount) return;
     this._seenCount = received;
     this._seenAt = t;

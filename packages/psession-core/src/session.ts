@@ -273,14 +273,16 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     if (resolve !== undefined) {
       const failure = message[manager._errorKey];
       const startedAt = this._startedAt;
+      const stats = this._port._stats;
       if (failure !== undefined) {
         this._fail(fromRemoteErrorInfo(failure), false);
-        this._port._stats.roundTrip(startedAt, manager._clock.read(manager._queue.size > 0));
+        if (--stats.budget >= 0) stats.roundTrip(startedAt, manager._clock.read(manager._queue.size > 0));
         return;
       }
       this._clearPending();
-      // After _clearPending: other timers still queued mean more replies are on their way.
-      this._port._stats.roundTrip(startedAt, manager._clock.read(manager._queue.size > 0));
+      // Timed within the port's budget (stats.ts); after _clearPending, other timers still queued
+      // mean more replies are on their way and may share this clock reading.
+      if (--stats.budget >= 0) stats.roundTrip(startedAt, manager._clock.read(manager._queue.size > 0));
       resolve(message);
       if (this._once) this._end(undefined, false);
       return;
@@ -445,7 +447,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     this._via = sender;
     try {
       let extras = this._x?.transfer;
-      if (extras === undefined && port._timeouts && this._sendTimeout !== Infinity) extras = { timeout: this._sendTimeout };
+      if (extras === undefined && port._timeouts && this._sendTimeout !== Infinity)
+        extras = { timeout: this._sendTimeout };
       const result = extras === undefined ? sender(out) : sender(out, extras);
       port._stats.sent++;
       if (result !== undefined && typeof result.then === "function") {

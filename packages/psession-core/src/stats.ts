@@ -38,7 +38,7 @@ const FAILED = 6;
 
 /** Round-trip times in milliseconds (whole ms; see the README for what is measured). */
 export interface RoundTripStats {
-  /** Replies measured. */
+  /** Replies timed: all of them below 1,000 a second per port, a sample above (see the README). */
   count: number;
   /** Undefined while `count` is 0, as are the quantiles. */
   mean: number | undefined;
@@ -102,6 +102,15 @@ export interface StatsOptions {
   buckets?: boolean;
 }
 
+/**
+ * Replies a port times per tick of the manager's clock (a second). Below that rate every reply is
+ * timed; above it the rest are counted as replies but not timed, so a port answering a million
+ * requests a second reads the clock a thousand times, not a million. A sample of that size keeps
+ * the quantiles representative.
+ */
+/** @internal */
+export const TIMED_PER_TICK = 1000;
+
 /** What a transport may count for psession (read only when stats are asked for). */
 interface ByteMeter {
   readonly bytesSent?: number;
@@ -122,6 +131,8 @@ export class Counters {
   late = 0;
   sent = 0;
   received = 0;
+  /** Replies this port may still time until the next tick (see TIMED_PER_TICK). */
+  budget = TIMED_PER_TICK;
   /** Ended sessions, indexed like OUTCOMES; `ended[REPLIED]` is not kept up to date (see snapshot). */
   readonly ended = [0, 0, 0, 0, 0, 0, 0];
   readonly rtt = new Histogram();

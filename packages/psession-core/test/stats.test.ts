@@ -298,6 +298,24 @@ describe("round-trip times", () => {
     expect(stats.roundTrip).toMatchObject({ count: 1, min: 100, max: 100 });
   });
 
+  test("a port times at most 1,000 replies per tick of the clock; the others are counted, not timed", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    const { clientPort, server } = loopback();
+    managers.push(clientPort.manager, server);
+    server.handle(() => ({}));
+    await Promise.all(Array.from({ length: 1500 }, (_, n) => clientPort.request({ n })));
+    let stats = clientPort.stats();
+    expect(stats.ended.replied).toBe(1500);
+    expect(stats.roundTrip.count).toBe(1000);
+    // Reading the statistics, like the next tick, gives the port a fresh budget.
+    for (let n = 0; n < 10; n++) await clientPort.request({ n });
+    stats = clientPort.stats();
+    expect(stats.roundTrip.count).toBe(1010);
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all(Array.from({ length: 1200 }, (_, n) => clientPort.request({ n })));
+    expect(clientPort.stats().roundTrip.count).toBe(2010);
+  });
+
   test("buckets for exporters: cumulative at powers of two", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
     const { clientPort, server } = loopback();
