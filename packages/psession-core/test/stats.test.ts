@@ -151,6 +151,41 @@ describe("exact counts after scripted traffic", () => {
   });
 });
 
+describe("the other outcomes and a repeat after the end", () => {
+  test("expired (idle past sessionMaxLife) and failed (no transport to send on)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    const m = new SessionManager({ sender: () => {}, sessionMaxLife: 3000 });
+    managers.push(m);
+    m.on("error", () => {});
+    const idle = m.createSession();
+    const nowhere = m.createPort("nowhere");
+    expect(await settle(nowhere.request({ q: 1 }))).toMatchObject({ name: "SessionSendError" });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(idle.ended).toBe(true);
+    expect(m.default.stats().ended).toEqual({ ...none, expired: 1 });
+    expect(nowhere.stats()).toMatchObject({ requests: 1, messagesSent: 0, ended: { ...none, failed: 1 } });
+    expect(m.stats().ended).toEqual({ ...none, expired: 1, failed: 1 });
+  });
+
+  test("a retried turn that comes after the answer is answered again from memory and counted once", async () => {
+    const [a, b] = createMemoryTransportPair();
+    const server = new SessionManager();
+    managers.push(server);
+    const port = attach(server, b, { role: "server" });
+    let runs = 0;
+    server.handle(() => ({ run: ++runs }));
+    const answers: unknown[] = [];
+    a.onMessage((m) => void answers.push(m));
+    a.send({ sid: 1, $turn: 1, $try: 1, q: "on" });
+    await delay(1);
+    a.send({ sid: 1, $turn: 1, $try: 2, q: "on" }); // our copy of the answer was lost: ask again
+    await delay(1);
+    expect(runs).toBe(1);
+    expect(answers).toHaveLength(2);
+    expect(port.stats()).toMatchObject({ created: 1, duplicates: 1, messagesReceived: 2, messagesSent: 2 });
+  });
+});
+
 describe("port state and liveness", () => {
   test("attached → detached (kept for a reconnect) → attached → destroyed", async () => {
     const m = new SessionManager();
