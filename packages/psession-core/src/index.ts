@@ -15,6 +15,7 @@ export type {
   EndReason,
   HeartbeatOptions,
 } from "./connections.js";
+export { ReadBudget, frameCost } from "./read-budget.js";
 export { createMemoryTransportPair } from "./memory.js";
 export type { MemoryTransport, MemoryPairOptions } from "./memory.js";
 export {
