@@ -1,6 +1,7 @@
 import type { Server, Socket } from "node:net";
 import { Server as TlsServer } from "node:tls";
 import { attachConnections, type ConnectionPorts, type SessionManager } from "psession";
+import { endSocket } from "./end-socket.js";
 import type { NetServerAttachOptions } from "./options.js";
 import { createSocketTransport, LABEL, netSettings, type SocketTransport } from "./socket-transport.js";
 
@@ -40,8 +41,9 @@ export function attachServer(
         createSocketTransport(socket, { ...transportOptions, report: (error) => manager.report(error, handle.portOf(socket)) }),
       end(socket, why) {
         if (socket.destroyed) return;
-        // Superseded: what was already written still leaves, then the connection closes.
-        if (why === "superseded" && socket.writable) socket.end(() => socket.destroy());
+        // Superseded: what was already written still leaves (the older peer's cancel notices),
+        // then the connection closes.
+        if (why === "superseded") endSocket(socket);
         else socket.destroy();
       },
     },

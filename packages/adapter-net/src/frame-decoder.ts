@@ -11,11 +11,32 @@ export interface FrameSink {
   oversize(bytes: number, limit: number): void;
 }
 
+/** The core's `ReadBudget`, as a decoder uses it. */
+export interface Slice {
+  /** Counts one frame of `cost`; false once this turn's slice is spent. */
+  spend(cost: number): boolean;
+}
+
 /** Splits a byte stream into frames. Memory held between chunks never exceeds the frame limit. */
 export interface FrameDecoder {
-  push(chunk: Buffer): void;
+  /**
+   * Decodes `chunk` and returns how many of its bytes were consumed: all of them, unless `slice`
+   * ran out first (the caller keeps the rest and pushes it again in a later turn).
+   */
+  push(chunk: Buffer): number;
+  /**
+   * Charged for every frame, blank lines too (`frameCost(bytes)`); the decoder stops after the
+   * frame that spends it. None: no limit.
+   */
+  slice: Slice | undefined;
   /** Ignore everything from now on (the connection is going away). */
   stop(): void;
   /** Bytes held for an incomplete frame. */
   readonly buffered: number;
 }
+
+/**
+ * Text decoders decode at most this many bytes of a chunk at once (more only for one long frame):
+ * a decoder stopped by its slice decodes the rest of that window again, never the whole chunk.
+ */
+export const TEXT_WINDOW = 4 * 1024;

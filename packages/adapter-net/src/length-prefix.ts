@@ -1,4 +1,5 @@
-import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
+import { frameCost } from "psession";
+import { type FrameDecoder, type FrameSink, type Slice, TEXT_WINDOW } from "./frame-decoder.js";
 
 /** Bytes of the big-endian unsigned length header in front of every frame. */
 export const HEADER_BYTES = 4;
@@ -11,8 +12,11 @@ export function latin1Header(bytes: number): string {
   return String.fromCharCode(bytes >>> 24, (bytes >>> 16) & 255, (bytes >>> 8) & 255, bytes & 255);
 }
 
-/** The first buffer of a frame spanning chunks holds at least this much (or the whole frame). */
-const MIN_BODY = 64 * 1024;
+/**
+ * The first buffer of a frame spanning chunks holds at least this much (or the whole frame): a
+ * peer that sends a header and one byte holds 4 KiB here, not what its header announced.
+ */
+const MIN_BODY = 4 * 1024;
 
 /**
  * Frames with a 4-byte big-endian length header. A frame whose header announces more than
@@ -20,10 +24,12 @@ const MIN_BODY = 64 * 1024;
  * chunk is handed out in place; one spanning chunks is copied into a buffer that grows (doubling)
  * as its bytes actually arrive, never to the announced size up front: a 4-byte header announcing
  * 4 GiB costs nothing until 4 GiB arrive.
- * In text mode (`sink.line`, the JSON serializer) the chunk is decoded once as latin1 and every
- * ASCII frame in it is handed out as a substring; a frame with other bytes is decoded as UTF-8.
+ * In text mode (`sink.line`, the JSON serializer) the chunk is decoded as latin1 a window at a time
+ * and every ASCII frame in it is handed out as a substring; a frame with other bytes is decoded as
+ * UTF-8.
  */
 export class LengthPrefixDecoder implements FrameDecoder {
+  slice: Slice | undefined = undefined;
   private header = 0;
   private headerBytes = 0;
   private body: Buffer | undefined = undefined;
@@ -48,10 +54,10 @@ export class LengthPrefixDecoder implements FrameDecoder {
     this.headerBytes = 0;
   }
 
-  push(chunk: Buffer): void {
+  push(chunk: Buffer): number {
     const length = chunk.length;
     const line = this.sink.line;
-    let latin: string | undefined; // chunk[base..] as latin1, made on the first whole frame in text mode
+    let latin: string | undefined; // chunk[base, base + latin.length) as latin1, in text mode
     let base = 0;
     let i = 0;
     while (i < length && !this.stopped) {
@@ -66,7 +72,7 @@ export class LengthPrefixDecoder implements FrameDecoder {
             this.header = this.header * 256 + chunk[i++]!;
             this.headerBytes++;
           }
-          if (this.headerBytes < HEADER_BYTES) return;
+          if (this.headerBytes < HEADER_BYTES) return length;
           size = this.header;
           this.header = 0;
           this.headerBytes = 0;
@@ -74,13 +80,13 @@ export class LengthPrefixDecoder implements FrameDecoder {
         if (size > this.maxFrameBytes) {
           this.stop();
           this.sink.oversize(size, this.maxFrameBytes);
-          return;
+          return length;
         }
         if (length - i >= size) {
           if (line !== undefined) {
-            if (latin === undefined) {
-              latin = chunk.toString("latin1", i, length);
+            if (latin === undefined || i + size > base + latin.length) {
               base = i;
+              latin = chunk.toString("latin1", i, Math.min(length, i + Math.max(TEXT_WINDOW, size)));
             }
             const text = latin.slice(i - base, i - base + size);
             if (NON_ASCII.test(text)) this.sink.frame(chunk, i, i + size);
@@ -89,6 +95,7 @@ export class LengthPrefixDecoder implements FrameDecoder {
             this.sink.frame(chunk, i, i + size);
           }
           i += size;
+          if (!this.more(size)) return this.stopped ? length : i;
           continue;
         }
         this.body = body = Buffer.allocUnsafe(Math.min(size, Math.max(MIN_BODY, length - i)));
@@ -108,7 +115,15 @@ export class LengthPrefixDecoder implements FrameDecoder {
         this.body = undefined;
         this.filled = 0;
         this.sink.frame(body, 0, this.expected);
+        if (!this.more(this.expected)) return this.stopped ? length : i;
       }
     }
+    return length;
+  }
+
+  /** Charges the slice for a frame of `bytes`; false once it has run out. */
+  private more(bytes: number): boolean {
+    const slice = this.slice;
+    return slice === undefined || slice.spend(frameCost(bytes));
   }
 }

@@ -1,4 +1,5 @@
-import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
+import { frameCost } from "psession";
+import { type FrameDecoder, type FrameSink, type Slice, TEXT_WINDOW } from "./frame-decoder.js";
 
 const NL = 0x0a;
 
@@ -12,9 +13,12 @@ const CR = 0x0d;
  * keep-alive for line peers, and no error object per attacker byte.
  */
 export class NdjsonDecoder implements FrameDecoder {
+  slice: Slice | undefined = undefined;
   private partial: Buffer | undefined = undefined;
   private held = 0;
   private stopped = false;
+  /** The slice ran out inside frames() or lines(). */
+  private spent = false;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -31,17 +35,17 @@ export class NdjsonDecoder implements FrameDecoder {
     this.held = 0;
   }
 
-  push(chunk: Buffer): void {
-    if (this.stopped) return;
+  push(chunk: Buffer): number {
     const length = chunk.length;
+    if (this.stopped) return length;
     let start = 0;
     let nl = chunk.indexOf(NL);
     if (this.held > 0) {
       if (nl === -1) {
         this.hold(chunk, 0, length);
-        return;
+        return length;
       }
-      if (!this.hold(chunk, 0, nl)) return;
+      if (!this.hold(chunk, 0, nl)) return length;
       const line = this.partial!;
       const size = this.held;
       // The consumer may keep views of the buffer (a binary serializer): never reuse it.
@@ -51,64 +55,103 @@ export class NdjsonDecoder implements FrameDecoder {
         // a lone "\r": an empty CRLF line
       } else if (this.sink.line !== undefined) this.sink.line(line.toString(undefined, 0, size));
       else this.sink.frame(line, 0, size);
-      if (this.stopped) return;
+      if (this.stopped) return length;
       start = nl + 1;
       nl = chunk.indexOf(NL, start);
+      if (!this.more(size) && nl !== -1) return start;
     }
     if (nl !== -1) {
+      this.spent = false;
       if (this.sink.line !== undefined) start = this.lines(chunk, start, nl);
       else start = this.frames(chunk, start, nl);
-      if (start === -1) return;
+      if (start === -1) return length;
+      // The slice is spent with whole lines left: the caller pushes the rest in a later turn.
+      if (this.spent && chunk.indexOf(NL, start) !== -1) return start;
     }
     if (start < length) this.hold(chunk, start, length);
+    return length;
   }
 
-  /** Hands out every complete line from `start` (first newline at `nl`); returns where the rest begins, -1 when stopped. */
+  /**
+   * Hands out complete lines from `start` (first newline at `nl`) while the slice lasts; returns
+   * where the rest begins (after the last newline used), -1 when stopped.
+   */
   private frames(chunk: Buffer, start: number, nl: number): number {
     const max = this.maxFrameBytes;
     while (nl !== -1) {
-      if (nl - start > max) {
-        this.fail(nl - start);
+      const size = nl - start;
+      if (size > max) {
+        this.fail(size);
         return -1;
       }
-      if (nl - start > 1 || (nl - start === 1 && chunk[start] !== CR)) {
+      if (size > 1 || (size === 1 && chunk[start] !== CR)) {
         this.sink.frame(chunk, start, nl);
         if (this.stopped) return -1;
       }
       start = nl + 1;
+      if (!this.more(size)) return start;
       nl = chunk.indexOf(NL, start);
     }
     return start;
   }
 
-  /** Text mode: decodes all complete lines at once; each line is a substring (no copy). */
+  /**
+   * Text mode: decodes the complete lines of a window (TEXT_WINDOW bytes, or one longer line) at
+   * once; each line is a substring (no copy). Same contract as `frames`.
+   */
   private lines(chunk: Buffer, start: number, nl: number): number {
-    const last = chunk.lastIndexOf(NL);
-    const text = chunk.toString(undefined, start, last);
     const max = this.maxFrameBytes;
     // A UTF-16 unit takes at most 3 UTF-8 bytes: only a long line needs measuring.
     const short = max / 3;
     const sink = this.sink;
-    let from = 0;
     for (;;) {
-      let end = text.indexOf("\n", from);
-      if (end === -1) end = text.length;
-      const size = end - from;
-      if (size > 1 || (size === 1 && text.charCodeAt(from) !== CR)) {
-        const line = text.slice(from, end);
-        if (size > short) {
-          const bytes = Buffer.byteLength(line);
-          if (bytes > max) {
-            this.fail(bytes);
-            return -1;
+      const last = Math.max(nl, chunk.lastIndexOf(NL, start + TEXT_WINDOW));
+      const text = chunk.toString(undefined, start, last);
+      let from = 0;
+      let used = 0; // lines consumed in this window
+      for (;;) {
+        let end = text.indexOf("\n", from);
+        if (end === -1) end = text.length;
+        const size = end - from;
+        used++;
+        if (size > 1 || (size === 1 && text.charCodeAt(from) !== CR)) {
+          const line = text.slice(from, end);
+          if (size > short) {
+            const bytes = Buffer.byteLength(line);
+            if (bytes > max) {
+              this.fail(bytes);
+              return -1;
+            }
           }
+          sink.line!(line);
+          if (this.stopped) return -1;
         }
-        sink.line!(line);
-        if (this.stopped) return -1;
+        if (end === text.length) {
+          if (!this.more(size)) return last + 1;
+          break;
+        }
+        from = end + 1;
+        if (!this.more(size)) {
+          // Stopped inside the window: ASCII text maps 1:1 to bytes; otherwise find the byte
+          // offset by its newlines (a re-encode could differ from bytes that were not UTF-8).
+          if (text.length === last - start) return start + from;
+          let at = start;
+          for (let n = 0; n < used; n++) at = chunk.indexOf(NL, at) + 1;
+          return at;
+        }
       }
-      if (end === text.length) return last + 1;
-      from = end + 1;
+      start = last + 1;
+      nl = chunk.indexOf(NL, start);
+      if (nl === -1) return start;
     }
+  }
+
+  /** Charges the slice for a frame of `bytes`; false (and `spent`) once it has run out. */
+  private more(bytes: number): boolean {
+    const slice = this.slice;
+    if (slice === undefined || slice.spend(frameCost(bytes))) return true;
+    this.spent = true;
+    return false;
   }
 
   /** Appends chunk[from, to) to the incomplete line; false (and stopped) past the limit. */

@@ -9,11 +9,14 @@ import {
   type Serializer,
   type Transport,
 } from "psession";
+import { endSocket } from "./end-socket.js";
+import { FairReader } from "./fair-reader.js";
 import type { FrameDecoder, FrameSink } from "./frame-decoder.js";
 import { HEARTBEAT_KEY, Heartbeat, PING, PONG } from "./heartbeat.js";
 import { HEADER_BYTES, LengthPrefixDecoder, NON_ASCII, latin1Header } from "./length-prefix.js";
 import { NdjsonDecoder, ndjsonFrame } from "./ndjson.js";
 import { jsonSerializer } from "./serializer.js";
+import { SUSPECT_FRAMES, stackless } from "./stackless.js";
 
 export const LABEL = "@psession/net";
 
@@ -62,13 +65,18 @@ export interface SocketTransport extends Transport<unknown> {
   /** Stops reading from the peer (TCP flow control pushes back on it) until `resume()`. */
   pause(): void;
   resume(): void;
-  /** Flushes what was written, then closes the socket. Close listeners run at once. */
+  /**
+   * Flushes what was written, then closes the socket (destroyed if the peer has not taken it 2 s
+   * later: a peer that reads nothing cannot hold the connection). Close listeners run at once.
+   */
   close(): void;
   /** Destroys the socket now. Close listeners run at once with `reason`. */
   destroy(reason?: unknown): void;
 }
 
 export { DEFAULT_MAX_FRAME_BYTES };
+/** Most bytes of answers held back while a peer's backlog is decoded (see flush). */
+const COALESCE_BYTES = 16 * 1024;
 const MAX_LENGTH_PREFIX = 0xffffffff;
 
 type MessageListener = (message: unknown) => void;
@@ -119,21 +127,33 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     else for (let i = 0; i < listeners.length; i++) listeners[i]!(message);
   };
 
+  /** Frames left to decode without stack traces after an undecodable one (see stackless.ts). */
+  let suspect = 0;
   const decodeFailed = (bytes: number, error: unknown): void => {
-    onError(
-      new SessionChannelError(
-        "DECODE_FAILED",
-        `could not decode a ${bytes}-byte ${framing} frame (dropped): ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      ),
+    suspect = SUSPECT_FRAMES;
+    const reason = error instanceof Error ? error.message : String(error);
+    const failure = stackless(
+      (cause: unknown) =>
+        new SessionChannelError("DECODE_FAILED", `could not decode a ${bytes}-byte ${framing} frame (dropped): ${reason}`, {
+          cause,
+        }),
+      error,
     );
+    onError(failure);
   };
+  const decodeBytes = (payload: Buffer): unknown =>
+    json ? JSON.parse(payload.toString()) : serializer.decode(payload);
 
   const sink: FrameSink = {
     frame(buffer, start, end) {
       let message: unknown;
       try {
-        message = json ? JSON.parse(buffer.toString(undefined, start, end)) : serializer.decode(buffer.subarray(start, end));
+        if (suspect > 0) {
+          suspect--;
+          message = stackless(decodeBytes, buffer.subarray(start, end));
+        } else {
+          message = json ? JSON.parse(buffer.toString(undefined, start, end)) : serializer.decode(buffer.subarray(start, end));
+        }
       } catch (error) {
         decodeFailed(end - start, error);
         return;
@@ -155,7 +175,10 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     sink.line = (text) => {
       let message: unknown;
       try {
-        message = JSON.parse(text);
+        if (suspect > 0) {
+          suspect--;
+          message = stackless(JSON.parse, text);
+        } else message = JSON.parse(text);
       } catch (error) {
         decodeFailed(Buffer.byteLength(text), error);
         return;
@@ -165,6 +188,12 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   }
 
   const decoder: FrameDecoder = ndjson ? new NdjsonDecoder(max, sink) : new LengthPrefixDecoder(max, sink);
+  // A bounded slice of decoding per turn: a flooding peer cannot starve the other connections.
+  const reader = new FairReader(socket, decoder, {
+    fair: options.role === "server",
+    crashed: (error) => crashed(error),
+    idle: () => flush(),
+  });
 
   const heartbeat =
     beat === undefined
@@ -205,8 +234,15 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     if (socket.writableLength > 0) backlogged = true;
   };
 
-  const flush = (): void => {
+  /**
+   * Writes what this tick queued. While the reader is still decoding this peer's backlog in later
+   * turns, answers wait (up to COALESCE_BYTES) and leave together once it is done: one write per
+   * burst, not one per slice.
+   */
+  const flush = (force = false): void => {
     flushScheduled = false;
+    const queued = ndjson ? text.length : total;
+    if (queued === 0 || (!force && reader.decoding && queued < COALESCE_BYTES)) return;
     if (ndjson) {
       const out = text;
       text = "";
@@ -373,6 +409,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       total = 0;
     }
     decoder.stop();
+    reader.stop();
     heartbeat?.stop();
     unlisten();
     if (destroy && !socket.destroyed) socket.destroy();
@@ -427,7 +464,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   const onData = (chunk: Buffer | string): void => {
     try {
       if (heartbeat !== undefined) heartbeat.alive = true;
-      decoder.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+      reader.data(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
     } catch (error) {
       crashed(error);
     }
@@ -437,7 +474,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       // The peer will send nothing more, so nothing pending can be answered. Finish our side too
       // (Node does it already unless the socket allows half-open).
       if (socket.writable) {
-        if (flushScheduled) flush();
+        flush(true);
         socket.end();
       }
       shutdown(new SessionChannelError("CLOSED", "the peer ended the connection"), false);
@@ -511,16 +548,15 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       };
     },
     pause() {
-      if (!closed) socket.pause();
+      if (!closed) reader.pause();
     },
     resume() {
-      if (!closed) socket.resume();
+      if (!closed) reader.resume();
     },
     close() {
       if (closed) return;
-      if (flushScheduled) flush();
-      if (socket.writable) socket.end(() => socket.destroy());
-      else socket.destroy();
+      flush(true);
+      endSocket(socket);
       shutdown(new SessionChannelError("CLOSED", "the connection was closed locally"), false);
     },
     destroy(reason) {
@@ -531,6 +567,7 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
       if (messageListeners.length > 0 || closeListeners.length > 0) return;
       closed = true;
       decoder.stop();
+      reader.stop();
       heartbeat?.stop();
       unlisten();
     },

@@ -7,6 +7,7 @@ import {
   type SessionManager,
 } from "psession";
 import { LABEL } from "./client.js";
+import { closeSocket } from "./close-socket.js";
 import { SocketTransport } from "./transport.js";
 import { OPEN, type ServerAttachOptions, type UpgradeRequestLike, type WebSocketLike, type WebSocketServerLike } from "./types.js";
 
@@ -45,9 +46,9 @@ export function attachServer<S extends object = WebSocketLike>(
       end(socket, why) {
         const s = socket as unknown as WebSocketLike;
         if (s.readyState > OPEN) return;
-        if (why === "superseded") s.close(1000, "superseded by a newer connection");
-        else if (why === "refused") s.close(1011, "connection refused");
-        else s.close(1001, "server detached");
+        if (why === "superseded") closeSocket(s, 1000, "superseded by a newer connection");
+        else if (why === "refused") closeSocket(s, 1011, "connection refused");
+        else closeSocket(s, 1001, "server detached");
       },
     },
     rest,

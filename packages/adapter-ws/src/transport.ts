@@ -1,12 +1,16 @@
 import {
   DEFAULT_MAX_FRAME_BYTES,
+  frameCost,
+  ReadBudget,
   SessionChannelError,
   type HeartbeatOptions,
   type Role,
   type Serializer,
   type Transport,
 } from "psession";
+import { closeSocket } from "./close-socket.js";
 import { Heartbeat } from "./heartbeat.js";
+import { SUSPECT_FRAMES, stackless } from "./stackless.js";
 import { bytesOf, jsonSerializer, sizeOf, textOf, utf8Length } from "./serializer.js";
 import { CLOSED, CONNECTING, OPEN, type WebSocketLike } from "./types.js";
 
@@ -89,6 +93,18 @@ export class SocketTransport implements Transport<unknown> {
   private queue: Queued[] | undefined = undefined;
   private backlogged = false;
   private drainTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Server connections (`ws` sockets): one bounded slice of frames per turn, see ReadBudget. */
+  private readonly budget: ReadBudget | undefined;
+  /** Frames read but not delivered yet (slice spent, or paused): data, isBinary, data, isBinary… */
+  private inbox: unknown[] | undefined = undefined;
+  private inboxHead = 0;
+  /** The core paused reading (back-pressure): nothing is delivered until resume(). */
+  private held = false;
+  private continuing = false;
+  /** The TCP socket under a busy connection is corked until the next turn (see corkAnswers). */
+  private corked = false;
+  /** Frames left to decode without stack traces after an undecodable one (see stackless.ts). */
+  private suspect = 0;
 
   constructor(socket: WebSocketLike, options: SocketTransportOptions = {}) {
     this.channel = socket;
@@ -100,11 +116,13 @@ export class SocketTransport implements Transport<unknown> {
     this.report = options.report ?? ((error) => console.warn(`[@psession/ws] ${error.message}`));
     this.wasOpen = socket.readyState === OPEN;
     const s = socket as NodeSocket;
-    if (this.node && typeof s.pause === "function" && typeof s.resume === "function") {
+    const pausable = this.node && typeof s.pause === "function" && typeof s.resume === "function";
+    if (pausable) {
       const self = this as { pause?: () => void; resume?: () => void };
-      self.pause = () => s.pause!();
-      self.resume = () => s.resume!();
+      self.pause = () => this.hold();
+      self.resume = () => this.release();
     }
+    this.budget = pausable && options.role === "server" ? new ReadBudget() : undefined;
     if (socket.readyState === CLOSED) this.lostReason = new SessionChannelError("CLOSED", "the WebSocket was already closed");
     else this.watch();
   }
@@ -180,8 +198,12 @@ export class SocketTransport implements Transport<unknown> {
     };
   }
 
+  /**
+   * Starts the closing handshake (code 1000); a `ws` peer that reads nothing is terminated 2 s
+   * later if bytes are still queued toward it.
+   */
   close(): void {
-    if (this.channel.readyState < 2) this.channel.close(1000);
+    closeSocket(this.channel, 1000);
   }
 
   /** @internal Removes every listener when attach() failed before anyone subscribed. */
@@ -355,14 +377,118 @@ export class SocketTransport implements Transport<unknown> {
       const s = this.channel as NodeSocket;
       s.off("message", this.nodeMessage);
       s.off("pong", this.pong);
+      // Let go while reading was paused: the socket reads again for whoever has it now.
+      if (this.inbox !== undefined || this.held) {
+        this.inbox = undefined;
+        this.held = false;
+        if (this.lostReason === undefined) s.resume?.();
+      }
     } else {
       (this.channel as BrowserSocket).removeEventListener("message", this.browserMessage);
     }
   }
 
-  private readonly nodeMessage = (data: unknown, isBinary: boolean): void => this.frame(data, isBinary);
+  private readonly nodeMessage = (data: unknown, isBinary: boolean): void => {
+    const inbox = this.inbox;
+    if (inbox !== undefined) {
+      inbox.push(data, isBinary);
+      return;
+    }
+    const budget = this.budget;
+    if (this.held || (budget !== undefined && !budget.begin())) {
+      this.defer(data, isBinary);
+      return;
+    }
+    this.frame(data, isBinary);
+    // Spent: the next frame of this turn waits in the inbox (see defer).
+    if (budget !== undefined) budget.spend(frameCost(sizeOf(data)));
+  };
+
+  /**
+   * This turn's slice is spent (or the core paused reading): the frame waits in the inbox, the
+   * socket stops reading (TCP pushes back on the peer), and delivery goes on in a later turn. The
+   * inbox holds at most what `ws` had already read: the rest of the current chunk.
+   */
+  private defer(data: unknown, isBinary: boolean): void {
+    const heartbeat = this.heartbeat;
+    if (heartbeat !== undefined) heartbeat.alive = true;
+    this.inbox = [data, isBinary];
+    this.inboxHead = 0;
+    (this.channel as NodeSocket).pause!();
+    if (!this.held) this.continueLater();
+  }
+
+  private continueLater(): void {
+    if (this.continuing) return;
+    this.continuing = true;
+    setImmediate(this.continueInbox);
+  }
+
+  /** Delivers one slice of the inbox; reads from the socket again once it is empty. */
+  private readonly continueInbox = (): void => {
+    this.continuing = false;
+    const inbox = this.inbox;
+    if (inbox === undefined || this.held || this.lostReason !== undefined) return;
+    const budget = this.budget;
+    budget?.begin(true);
+    this.corkAnswers();
+    let i = this.inboxHead;
+    while (i < inbox.length) {
+      const data = inbox[i];
+      const isBinary = inbox[i + 1] as boolean;
+      inbox[i] = undefined;
+      i += 2;
+      this.frame(data, isBinary);
+      if (this.held || this.lostReason !== undefined) break;
+      if (budget !== undefined && !budget.spend(frameCost(sizeOf(data)))) break;
+    }
+    if (this.lostReason !== undefined) return;
+    if (i < inbox.length) {
+      this.inboxHead = i;
+      if (!this.held) this.continueLater();
+      return;
+    }
+    this.inbox = undefined;
+    if (!this.held) (this.channel as NodeSocket).resume!();
+  };
+
+  /**
+   * A busy connection's answers leave together, once per turn: `ws` writes every message with its
+   * own syscall, which would make each frame of a flooding peer cost the server several times its
+   * decoding. Corks the TCP socket under the `ws` socket (its `_socket`, when there is one) until
+   * the next turn.
+   */
+  private corkAnswers(): void {
+    if (this.corked) return;
+    const tcp = (this.channel as { _socket?: { cork?(): void; uncork?(): void } })._socket;
+    if (tcp === undefined || typeof tcp.cork !== "function" || typeof tcp.uncork !== "function") return;
+    tcp.cork();
+    this.corked = true;
+    setImmediate(() => {
+      this.corked = false;
+      tcp.uncork!();
+    });
+  }
+
+  /** The core's pause(): the frame being delivered is the last until release(). */
+  private hold(): void {
+    if (this.held || this.lostReason !== undefined) return;
+    this.held = true;
+    (this.channel as NodeSocket).pause!();
+  }
+
+  /** The core's resume(). */
+  private release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (this.lostReason !== undefined) return;
+    if (this.inbox !== undefined) this.continueLater();
+    else (this.channel as NodeSocket).resume!();
+  }
 
   private readonly browserMessage = (event: { data: unknown }): void => this.frame(event.data, typeof event.data !== "string");
+
+  private readonly decodeQuietly = (payload: string | Uint8Array): unknown => this.serializer.decode(payload);
 
   /** One inbound frame. Nothing thrown here may reach the socket's emitter. */
   private frame(data: unknown, isBinary: boolean): void {
@@ -377,16 +503,23 @@ export class SocketTransport implements Transport<unknown> {
       }
       let message: unknown;
       try {
-        message = this.serializer.decode(isBinary ? bytesOf(data) : textOf(data));
+        const payload = isBinary ? bytesOf(data) : textOf(data);
+        if (this.suspect > 0) {
+          this.suspect--;
+          message = stackless(this.decodeQuietly, payload);
+        } else message = this.serializer.decode(payload);
       } catch (error) {
+        this.suspect = SUSPECT_FRAMES;
         const reason = error instanceof Error ? error.message : String(error);
-        this.report(
-          new SessionChannelError(
-            "DECODE_FAILED",
-            `${isBinary ? "binary" : "text"} frame dropped: the serializer could not decode it (${reason})`,
-            { cause: error },
-          ),
+        const what = isBinary ? "binary" : "text";
+        const failure = stackless(
+          (cause: unknown) =>
+            new SessionChannelError("DECODE_FAILED", `${what} frame dropped: the serializer could not decode it (${reason})`, {
+              cause,
+            }),
+          error,
         );
+        this.report(failure);
         return;
       }
       const listeners = this.messageListeners;
@@ -489,6 +622,7 @@ export class SocketTransport implements Transport<unknown> {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
     this.stopReading();
+    this.inbox = undefined;
     this.rejectQueue(reason);
     this.messageListeners = [];
     this.drainListeners = [];

@@ -1,0 +1,91 @@
+// The psession server of fixtures/hostile-server.ts in its own process (`node --import tsx`, run
+// from the repository root so that tsconfig paths resolve "psession" and "@psession/*" to the
+// sources), and what the hostile-peer tests ask it over IPC. Every server is killed after its test.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const script = fileURLToPath(new URL("./fixtures/hostile-server.ts", import.meta.url));
+
+export interface Memory {
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+  heapUsed: number;
+}
+
+export interface ServerStats {
+  /** Errors reported on the manager's "error" event, by code (or name). */
+  errors: Record<string, number>;
+  /** Requests the handler answered. */
+  handled: number;
+  /** Open TCP connections. */
+  connections: number;
+  ports: number;
+}
+
+export interface ServerOptions {
+  framing?: "ndjson" | "length-prefix";
+  highWaterMark?: number;
+  backpressureTimeout?: number;
+  /** Characters of padding in every answer. */
+  pad?: number;
+}
+
+export interface ServerProcess {
+  port: number;
+  memory(): Promise<Memory>;
+  stats(): Promise<ServerStats>;
+  /** Resolves if the process exits (it should not). */
+  readonly exited: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill();
+        }),
+    ),
+  );
+  children.clear();
+});
+
+export async function startServer(options: ServerOptions = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", script], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: { ...process.env, HOSTILE_OPTIONS: JSON.stringify(options) },
+  });
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const ask = <T>(type: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (reply: { type: string }) => {
+        if (reply.type !== type) return;
+        child.off("message", onMessage);
+        resolve(reply as T);
+      };
+      child.on("message", onMessage);
+      child.send({ type }, (error) => error && reject(error));
+    });
+  const port = await Promise.race([
+    new Promise<number>((resolve) => {
+      const onReady = (m: { type: string; port: number }) => {
+        if (m.type !== "ready") return;
+        child.off("message", onReady);
+        resolve(m.port);
+      };
+      child.on("message", onReady);
+    }),
+    exited.then((code) => Promise.reject(new Error(`the server process exited (${code}) before listening`))),
+  ]);
+  return { port, memory: () => ask<Memory>("memory"), stats: () => ask<ServerStats>("stats"), exited };
+}
+
+export const MiB = 1024 * 1024;
