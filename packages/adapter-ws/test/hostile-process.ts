@@ -7,6 +7,7 @@ import { afterEach } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const script = fileURLToPath(new URL("./fixtures/hostile-server.ts", import.meta.url));
+const flooderScript = fileURLToPath(new URL("./fixtures/flooder.ts", import.meta.url));
 
 export interface Memory {
   rss: number;
@@ -85,6 +86,33 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerPr
     exited.then((code) => Promise.reject(new Error(`the server process exited (${code}) before listening`))),
   ]);
   return { port, memory: () => ask<Memory>("memory"), stats: () => ask<ServerStats>("stats"), exited };
+}
+
+/**
+ * `connections` hostile peers (fixtures/flooder.ts) in their own process, flooding the server on
+ * `port` with garbage or with valid requests they never care about, until `stop()`.
+ */
+export async function startFlooder(
+  mode: "garbage" | "useless",
+  port: number,
+  connections: number,
+): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", flooderScript, mode, String(port), String(connections)], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await Promise.race([
+    new Promise<void>((resolve) => child.once("message", () => resolve())),
+    exited.then(() => Promise.reject(new Error("the flooder exited before flooding"))),
+  ]);
+  return {
+    async stop() {
+      child.disconnect(); // it resets its connections and exits
+      await exited;
+    },
+  };
 }
 
 export const MiB = 1024 * 1024;
