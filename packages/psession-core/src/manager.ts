@@ -25,7 +25,8 @@ import type {
   SessionManagerOptions,
   SessionOptions,
 } from "./types.js";
-import { CANCEL, PROGRESS, RE, TRY, TURN } from "./wire.js";
+// Wire fields ($turn, $re, $try, $progress, $cancel; docs/protocol.md) are plain property accesses:
+// literal names keep V8 on its fast named-property path.
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never;
@@ -355,8 +356,8 @@ export class SessionManager extends Emitter<ManagerEvents> {
     const session = port._sessions.get(id);
     if (session !== undefined) return session;
     if (this._wire) {
-      if (message[CANCEL] !== undefined) return undefined; // nothing left to cancel
-      if (message[RE] !== undefined || message[PROGRESS] !== undefined || message[this._errorKey] !== undefined) {
+      if (message.$cancel !== undefined) return undefined; // nothing left to cancel
+      if (message.$re !== undefined || message.$progress !== undefined || message[this._errorKey] !== undefined) {
         this._late(id, port);
         return undefined;
       }
@@ -368,9 +369,9 @@ export class SessionManager extends Emitter<ManagerEvents> {
       this._late(id, port);
       return undefined;
     }
-    const turn = message[TURN];
+    const turn = message.$turn;
     if (typeof turn === "number" && this._wire) {
-      if (port._repeat(id, turn, message[TRY] !== undefined)) return undefined;
+      if (port._repeat(id, turn, message.$try !== undefined)) return undefined;
     } else if (port._endedLately(id)) {
       this._late(id, port);
       return undefined;
@@ -393,7 +394,7 @@ export class SessionManager extends Emitter<ManagerEvents> {
       [this.sessionIdName]: id,
       [this._errorKey]: { name: "SessionOverloadError", message: text },
     };
-    if (this._wire) answer[RE] = typeof message[TURN] === "number" ? message[TURN] : 0;
+    if (this._wire) answer.$re = typeof message.$turn === "number" ? message.$turn : 0;
     port._resend(answer);
   }
 

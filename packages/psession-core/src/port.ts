@@ -7,7 +7,7 @@ import { SidTable } from "./sid-table.js";
 import { Counters, type PortState, type PortStats, type StatsOptions, TIMED_PER_TICK } from "./stats.js";
 import type { Transport } from "./transport.js";
 import type { Message, PortOptions, Role, SendOptions, Sender, SessionOptions, TransferExtras } from "./types.js";
-import { RE } from "./wire.js";
+// Wire fields ($re, …; docs/protocol.md) are plain property accesses.
 
 /** Role-less ports remember this many of their own ended sids, to drop late replies from peers that only echo the sid. */
 const ENDED_LOCAL_KEPT = 1024;
@@ -348,7 +348,7 @@ export class Port {
       // Only where a repeat can come: a retryable turn, or a channel that may deliver twice.
       if (session._turn > 0 && (session._retryable || this._duplicates) && this.manager._wire) {
         const out = session._lastOut;
-        const answered = out !== undefined && out[RE] === session._turn;
+        const answered = out !== undefined && out.$re === session._turn;
         this.manager._replays.remember(
           this,
           session.id,

@@ -19,7 +19,8 @@ import { runHandler, unhandled } from "./responder.js";
 import type { EXPIRED } from "./stats.js";
 import type { TimerNode } from "./timer-queue.js";
 import type { Message, SendOptions, SessionEvents, SessionOptions, TransferExtras } from "./types.js";
-import { CANCEL, PROGRESS, RE, TRY, TURN } from "./wire.js";
+// Wire fields ($turn, $re, $try, $progress, $cancel; docs/protocol.md) are plain property accesses:
+// literal names keep V8 on its fast named-property path.
 
 // What the timer node is waiting for.
 const IDLE = 0;
@@ -182,7 +183,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     this._retriesLeft = retries > 0 ? Math.floor(retries) : 0;
     this._sendInterval = interval > 0 ? interval : 0;
     this._attempt = 0;
-    if (this._retriesLeft > 0 && port.manager._wire) out[TRY] = 1;
+    if (this._retriesLeft > 0 && port.manager._wire) out.$try = 1;
     this._out = out;
     if (options?.transfer !== undefined) this._extras().transfer = { transfer: options.transfer };
     if (this._sendTimeout === Infinity) port.manager._holdOpen(1);
@@ -207,7 +208,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
   progress(message: Message): void {
     if (this._ended) throw this._endedError();
     const out = this._tag(message);
-    out[PROGRESS] = true;
+    out.$progress = true;
     this._port._post(out);
   }
 
@@ -228,27 +229,27 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     }
     this._active = manager._tick;
     if (manager._wire) {
-      const cancel = message[CANCEL];
+      const cancel = message.$cancel;
       if (cancel !== undefined) {
         this._cancelledByRemote(cancel);
         return;
       }
       if (this.remote) {
         // From the opener: a turn at or below the latest one is a repeat.
-        const turn = message[TURN];
+        const turn = message.$turn;
         if (typeof turn === "number") {
           if (turn <= this._turn) {
-            this._repeated(turn, message[TRY] !== undefined);
+            this._repeated(turn, message.$try !== undefined);
             return;
           }
           this._turn = turn;
-          this._retryable = message[TRY] !== undefined;
+          this._retryable = message.$try !== undefined;
         }
       } else {
         // From the responder: it must answer our latest turn. Peers that only echo the sid send no `$re`.
-        const re = message[RE];
+        const re = message.$re;
         if (re !== undefined && re !== this._turn) {
-          if (message[TRY] !== undefined && this._lastOut !== undefined) {
+          if (message.$try !== undefined && this._lastOut !== undefined) {
             // The responder retried a message we already answered: our answer was lost.
             this._port._resend(this._lastOut);
           } else {
@@ -256,14 +257,14 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
           }
           return;
         }
-        const attempt = message[TRY];
+        const attempt = message.$try;
         if (attempt !== undefined && re !== undefined) {
           // A re-sent attempt of a responder message this turn already delivered: a repeat.
           if (attempt > 1 && this._retriedRe === re && this._resolve === undefined) return;
           this._retriedRe = re;
         }
       }
-      if (message[PROGRESS] !== undefined) {
+      if (message.$progress !== undefined) {
         this._progressed(message);
         return;
       }
@@ -382,16 +383,14 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     if (!this.remote) this._turns++;
     if (!manager._wire) return out;
     // A message built from an inbound one ({ ...request, status }) must not carry its fields back.
+    // Only such a message carries the other side's direction field: one look decides.
     if (this.remote) {
-      out[RE] = this._turn;
-      if (out[TURN] !== undefined) out[TURN] = undefined;
+      if (out.$turn !== undefined) clearEchoed(out, "$turn");
+      out.$re = this._turn;
     } else {
-      out[TURN] = this._turn = ++this._port._turns;
-      if (out[RE] !== undefined) out[RE] = undefined;
+      if (out.$re !== undefined) clearEchoed(out, "$re");
+      out.$turn = this._turn = ++this._port._turns;
     }
-    if (out[TRY] !== undefined) out[TRY] = undefined;
-    if (out[PROGRESS] !== undefined) out[PROGRESS] = undefined;
-    if (out[CANCEL] !== undefined) out[CANCEL] = undefined;
     return out;
   }
 
@@ -439,7 +438,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     const attempt = ++this._attempt;
     if (attempt > 1) {
       port._stats.retries++;
-      if (out[TRY] !== undefined) out[TRY] = attempt;
+      if (out.$try !== undefined) out.$try = attempt;
     }
     this._remember(out);
     const sender = port._sender;
@@ -560,7 +559,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
   private _repeated(turn: number, retried: boolean): void {
     this._port._stats.duplicates++;
     const last = this._lastOut;
-    if (retried && turn === this._turn && last !== undefined && last[RE] === turn) this._port._resend(last);
+    if (retried && turn === this._turn && last !== undefined && last.$re === turn) this._port._resend(last);
   }
 
   private _cancelledByRemote(reason: unknown): void {
@@ -572,9 +571,9 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
   private _notifyCancel(reason: Error): void {
     const port = this._port;
     if (!port.manager._wire || port._sender === undefined || (!this.remote && this._turn === 0)) return;
-    const notice: Message = { [port.manager.sessionIdName]: this.id, [CANCEL]: reason.name };
-    if (this.remote) notice[RE] = this._turn;
-    else notice[TURN] = this._turn;
+    const notice: Message = { [port.manager.sessionIdName]: this.id, $cancel: reason.name };
+    if (this.remote) notice.$re = this._turn;
+    else notice.$turn = this._turn;
     port._resend(notice);
   }
 
@@ -655,6 +654,14 @@ function isFinal(error: SessionError): boolean {
 
 function abortedBySignal(signal: AbortSignal): SessionAbortError {
   return new SessionAbortError("send aborted by its AbortSignal", { cause: signal.reason });
+}
+
+/** Clears the protocol fields an echoed inbound message brought along. */
+function clearEchoed(out: Message, direction: string): void {
+  out[direction] = undefined;
+  if (out.$try !== undefined) out.$try = undefined;
+  if (out.$progress !== undefined) out.$progress = undefined;
+  if (out.$cancel !== undefined) out.$cancel = undefined;
 }
 
 function copyProtoKey(out: Message, message: Message): void {
