@@ -154,7 +154,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     try {
       out = this._tag(message);
     } catch (error) {
-      return Promise.reject(error);
+      return this._refused(error as Error);
     }
     const port = this._port;
     const own = this._options;
@@ -167,12 +167,12 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
       if (options.retryCount !== undefined) retries = options.retryCount;
       if (options.retryInterval !== undefined) interval = options.retryInterval;
       signal = options.signal;
-      if (signal?.aborted) return Promise.reject(abortedBySignal(signal));
+      if (signal?.aborted) return this._refused(abortedBySignal(signal));
       if (options.onProgress !== undefined) this._extras().onProgress = options.onProgress;
       if (options.transfer !== undefined) retries = 0; // the first attempt detaches the buffers: nothing is left to re-send
     }
     if (!this.remote && port._blocked) {
-      return Promise.reject(this._backpressureError());
+      return this._refused(this._backpressureError());
     }
     const promise = new Promise<Reply>((resolve, reject) => {
       this._resolve = resolve;
@@ -190,6 +190,12 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     if (signal !== undefined) this._extras().unwatch = watchSignal(signal, this);
     this._sendAttempt();
     return promise;
+  }
+
+  /** A send refused before it started: a `once` session (a `request()`) ends with it, not at its max life. */
+  private _refused(error: Error): Promise<never> {
+    if (this._once) this._end(error, false);
+    return Promise.reject(error);
   }
 
   /** Sends `message` with this session's id without waiting for a reply (`transfer`: see SendOptions). */

@@ -358,3 +358,10 @@ test("a send refused as OFFLINE (or FRAME_TOO_LARGE) fails at once, whatever its
   expect((outcome as { code?: string }).code).toBe("OFFLINE");
   expect(attempts).toBe(1);
 });
+
+test("a request refused before it starts (bad message, aborted signal) ends its session at once", async () => {
+  const m = make({ sender: () => {} });
+  expect(await settle(m.request(null as unknown as Message))).toBeInstanceOf(TypeError);
+  expect(await settle(m.request({ q: 1 }, { signal: AbortSignal.abort() }))).toBeInstanceOf(Error);
+  expect(m.size).toBe(0);
+});
