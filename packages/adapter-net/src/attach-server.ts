@@ -26,6 +26,7 @@ export function attachServer(
   netSettings(transportOptions); // bad options fail here, not once per connection
   // A TLS server's "connection" is the raw TCP socket; the usable one comes with "secureConnection".
   const event = server instanceof TlsServer ? "secureConnection" : "connection";
+  const transports = new WeakMap<Socket, SocketTransport>();
   const handle: ConnectionPorts<Socket> = attachConnections<Socket, undefined, SocketTransport>(
     manager,
     {
@@ -37,13 +38,21 @@ export function attachServer(
       },
       defaultName: (socket) =>
         socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : `unix:${++unixCounter}`,
-      transport: (socket) =>
-        createSocketTransport(socket, { ...transportOptions, report: (error) => manager.report(error, handle.portOf(socket)) }),
+      transport: (socket) => {
+        const transport = createSocketTransport(socket, {
+          ...transportOptions,
+          report: (error) => manager.report(error, handle.portOf(socket)),
+        });
+        transports.set(socket, transport);
+        return transport;
+      },
       end(socket, why) {
         if (socket.destroyed) return;
-        // Superseded: what was already written still leaves (the older peer's cancel notices),
-        // then the connection closes.
-        if (why === "superseded") endSocket(socket);
+        // Superseded: what was already written still leaves, the batch of this tick too (the
+        // older peer's cancel notices), then the connection closes.
+        const transport = transports.get(socket);
+        if (why === "superseded" && transport !== undefined) transport.close();
+        else if (why === "superseded") endSocket(socket);
         else socket.destroy();
       },
     },

@@ -39,6 +39,7 @@ function ask(socket: net.Socket, count: number): Promise<{ ok: number }[]> {
       }
     };
     socket.on("data", onData);
+    socket.resume();
     socket.write(clientFrame(JSON.stringify({ sid: 1, n: 0 })));
   });
 }

@@ -38,6 +38,7 @@ async function goodRate(port: number, ms: number): Promise<number> {
         socket.write(clientFrame(JSON.stringify({ sid: 1, n: answered })));
       }
     });
+    socket.resume();
     socket.write(clientFrame(JSON.stringify({ sid: 1, n: 0 })));
   });
   const rate = answered / ((performance.now() - started) / 1000);

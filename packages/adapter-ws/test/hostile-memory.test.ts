@@ -58,6 +58,7 @@ test("1,000 connections that each send 5 bytes of an unfinished frame cost the s
       rest = serverFrames(Buffer.concat([rest, chunk]), frames);
       if (frames.length > 0) resolve();
     });
+    good.resume();
   });
   good.write(clientFrame(JSON.stringify({ sid: 1, n: 7 })));
   await answered;

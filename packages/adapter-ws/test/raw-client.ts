@@ -3,7 +3,10 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 
-/** Opens a TCP connection to `port` and completes the WebSocket handshake on `path`. */
+/**
+ * Opens a TCP connection to `port` and completes the WebSocket handshake on `path`. The socket
+ * comes back paused, with whatever followed the handshake still in it: `resume()` to read.
+ */
 export async function rawUpgrade(port: number, path = "/"): Promise<net.Socket> {
   const socket = net.connect(port, "127.0.0.1");
   socket.on("error", () => {});
@@ -22,7 +25,9 @@ export async function rawUpgrade(port: number, path = "/"): Promise<net.Socket> 
       socket.off("data", onData);
       if (!head.startsWith("HTTP/1.1 101")) reject(new Error(`upgrade refused: ${head.split("\r\n")[0]}`));
       else {
-        // Bytes after the response head are frames: hand them back to the socket's reader.
+        // Bytes after the response head are frames (a close frame may come at once): paused, they
+        // wait in the socket for the caller's reader.
+        socket.pause();
         const rest = Buffer.from(head.slice(end + 4), "latin1");
         if (rest.length > 0) socket.unshift(rest);
         resolve();
@@ -78,4 +83,45 @@ export function serverFrames(bytes: Buffer, out: { opcode: number; payload: Buff
     at += head + length;
   }
   return bytes.subarray(at);
+}
+
+/**
+ * A raw WebSocket peer that records what the server sends: JSON text frames, and its close frame
+ * (answered, so that the server closes the connection).
+ */
+export class RawPeer {
+  /** Text frames, parsed as JSON. */
+  readonly messages: Record<string, unknown>[] = [];
+  close: { code: number; reason: string } | undefined = undefined;
+  readonly closed: Promise<void>;
+  private rest: Buffer = Buffer.alloc(0);
+
+  private constructor(readonly socket: net.Socket) {
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    socket.on("data", (chunk: Buffer) => {
+      const frames: { opcode: number; payload: Buffer }[] = [];
+      this.rest = serverFrames(Buffer.concat([this.rest, chunk]), frames);
+      for (const { opcode, payload } of frames) {
+        if (opcode === 1) this.messages.push(JSON.parse(payload.toString()));
+        else if (opcode === 8) {
+          this.close = {
+            code: payload.length >= 2 ? payload.readUInt16BE(0) : 1005,
+            reason: payload.subarray(2).toString(),
+          };
+          // Answer it, as every client does: the server then closes the TCP connection.
+          socket.write(clientFrame(Buffer.from(payload), 8));
+        }
+      }
+    });
+    socket.resume();
+  }
+
+  static async connect(port: number, path = "/"): Promise<RawPeer> {
+    return new RawPeer(await rawUpgrade(port, path));
+  }
+
+  /** Sends a text frame: a value as JSON, or a string as it is. */
+  send(value: unknown): void {
+    this.socket.write(clientFrame(typeof value === "string" ? value : JSON.stringify(value)));
+  }
 }
