@@ -3,8 +3,16 @@ import { frameCost, ReadBudget } from "psession";
 import { expect, test } from "vitest";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-/** Long enough for every light connection of an earlier test to be no longer "being served". */
-const quiet = () => new Promise<void>((resolve) => setTimeout(resolve, 60));
+
+/** Turns in which a busy connection's slices run out, until no light connection counts as served. */
+async function ageLightConnections(): Promise<void> {
+  const busy = new ReadBudget();
+  for (let i = 0; i < 1100; i++) {
+    busy.begin(true);
+    while (busy.spend(1));
+    await nextTurn();
+  }
+}
 
 test("frameCost: 1 per frame plus 1 per KiB", () => {
   expect(frameCost(0)).toBe(1);
@@ -13,33 +21,34 @@ test("frameCost: 1 per frame plus 1 per KiB", () => {
   expect(frameCost(1024 * 1024)).toBe(1025);
 });
 
-test("a connection read alone gets 64 units per turn, whatever it sends", async () => {
-  await quiet();
+test("a connection read alone gets 256 units per turn, whatever it sends", async () => {
+  await ageLightConnections();
   const budget = new ReadBudget();
   expect(budget.begin()).toBe(true);
-  for (let i = 1; i < 64; i++) expect(budget.spend(1)).toBe(true);
+  for (let i = 1; i < 256; i++) expect(budget.spend(1)).toBe(true);
   expect(budget.spend(1)).toBe(false);
   expect(budget.begin()).toBe(false); // the same turn: spent
   await nextTurn();
   expect(budget.begin()).toBe(true);
-  expect(budget.spend(frameCost(100_000))).toBe(false); // one big frame is a slice
+  expect(budget.spend(frameCost(300_000))).toBe(false); // one big frame is a slice
+  expect(budget.begin(true)).toBe(true); // a continuation always starts a slice
 });
 
-test("while a light connection is served, a busy one gets one frame per slice; busy ones among themselves keep 64", async () => {
-  await quiet();
+test("while a light connection is served, a busy one gets one frame per slice; busy ones among themselves keep full slices", async () => {
+  await ageLightConnections();
   const busyA = new ReadBudget();
   const busyB = new ReadBudget();
   // Busy: their input does not fit in a slice, they go on in continuations.
   busyA.begin();
   busyB.begin();
   expect(busyA.begin(true)).toBe(true);
-  expect(busyA.spend(1)).toBe(true); // no light connection yet: a full slice
+  expect(busyA.spend(1)).toBe(true); // no light connection: a full slice
   expect(busyB.begin(true)).toBe(true);
   expect(busyB.spend(1)).toBe(true);
 
   const light = new ReadBudget();
   light.begin(); // a request, decoded in its slice (a new connection counts as busy until then)
-  light.spend(1);
+  while (light.spend(1)); // a slice that ran out exactly at the end of its input: no continuation
   await nextTurn();
   expect(light.begin()).toBe(true); // the next request: light now, a full slice
   expect(light.spend(1)).toBe(true);
@@ -48,9 +57,11 @@ test("while a light connection is served, a busy one gets one frame per slice; b
   expect(busyA.spend(1)).toBe(false); // one frame, then the light connection's turn
   expect(busyB.begin(true)).toBe(true);
   expect(busyB.spend(1)).toBe(false);
+  expect(light.begin()).toBe(true); // unaffected
+  expect(light.spend(1)).toBe(true);
 
   // Once the light connection has been quiet for a while, busy ones get full slices again.
-  await quiet();
+  await ageLightConnections();
   expect(busyA.begin(true)).toBe(true);
   expect(busyA.spend(1)).toBe(true);
 });
