@@ -60,8 +60,12 @@ const birpc: Contender = {
   make(answer) {
     const [a, b] = createMemoryTransportPair();
     const functions = { echo: (n: number) => ({ ok: n }) };
-    if (answer) createBirpc<object, typeof functions>(functions, { post: (d) => b.send(d), on: (fn) => void b.onMessage(fn) });
-    const rpc = createBirpc<typeof functions, object>({}, { post: (d) => a.send(d), on: (fn) => void a.onMessage(fn), timeout: TIMEOUT });
+    if (answer)
+      createBirpc<object, typeof functions>(functions, { post: (d) => b.send(d), on: (fn) => void b.onMessage(fn) });
+    const rpc = createBirpc<typeof functions, object>(
+      {},
+      { post: (d) => a.send(d), on: (fn) => void a.onMessage(fn), timeout: TIMEOUT },
+    );
     return {
       call: (n) => rpc.echo(n),
       close: () => {
@@ -145,7 +149,14 @@ export default async function core(): Promise<BenchTable[]> {
     {
       title: "Core: round trips over an in-memory transport (delivery in a microtask)",
       note: "Best of 3 interleaved runs of 1.5 s each. Heap: bytes per pending request, 20,000 requests a server never answers, after gc().",
-      columns: ["contender", "1 in flight (rt/s)", "vs baseline", "256 in flight (rt/s)", "vs baseline", "heap B/pending"],
+      columns: [
+        "contender",
+        "1 in flight (rt/s)",
+        "vs baseline",
+        "256 in flight (rt/s)",
+        "vs baseline",
+        "heap B/pending",
+      ],
       rows,
     },
   ];

@@ -11,7 +11,10 @@ export interface IdMapClient<Reply> {
 }
 
 export function createIdMapClient<Reply = unknown>(timeout: number): IdMapClient<Reply> {
-  const pending = new Map<number, { resolve: (v: Reply) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  const pending = new Map<
+    number,
+    { resolve: (v: Reply) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
+  >();
   let seq = 0;
   return {
     call(frame) {

@@ -63,7 +63,7 @@ function raw(batched: boolean): Contender {
         const write = writer(socket);
         onLines(socket, (line) => {
           const m = JSON.parse(line);
-          write(JSON.stringify({ ok: m.n, id: m.id }) + "\n");
+          write(`${JSON.stringify({ ok: m.n, id: m.id })}\n`);
         });
       });
       const socket = net.connect(await listen(server), "127.0.0.1");
@@ -75,7 +75,7 @@ function raw(batched: boolean): Contender {
         const m = JSON.parse(line);
         client.settle(m.id, m);
       });
-      const call = (n: number) => client.call((id) => write(JSON.stringify({ n, id }) + "\n"));
+      const call = (n: number) => client.call((id) => write(`${JSON.stringify({ n, id })}\n`));
       return {
         call,
         close: async () => {
@@ -176,8 +176,7 @@ export default async function netBench(): Promise<BenchTable[]> {
   return [
     {
       title: "TCP round trips (@psession/net)",
-      note:
-        "One loopback TCP connection, client and server in this process, noDelay on; the server answers {ok: n}. Best of 3 interleaved rounds. Sequential: 5,000 awaited requests after 1,000 warm-up. Throughput: 256 requests kept in flight for 1.5 s after a 0.5 s warm-up. \"vs limit\" compares with the batched raw baseline (throughput ratio, and p50 latency ratio: 100% = as fast).",
+      note: 'One loopback TCP connection, client and server in this process, noDelay on; the server answers {ok: n}. Best of 3 interleaved rounds. Sequential: 5,000 awaited requests after 1,000 warm-up. Throughput: 256 requests kept in flight for 1.5 s after a 0.5 s warm-up. "vs limit" compares with the batched raw baseline (throughput ratio, and p50 latency ratio: 100% = as fast).',
       columns: ["channel", "seq p50 µs", "seq p99 µs", "256 in flight req/s", "req/s vs limit", "p50 vs limit"],
       rows,
     },

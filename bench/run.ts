@@ -14,8 +14,11 @@ const suites = readdirSync(dir)
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 console.log(`psession benchmarks — ${new Date().toISOString().slice(0, 10)}`);
-console.log(`machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
-if (typeof (globalThis as { gc?: unknown }).gc !== "function") console.log("(heap figures need --expose-gc; `pnpm bench` passes it)");
+console.log(
+  `machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+);
+if (typeof (globalThis as { gc?: unknown }).gc !== "function")
+  console.log("(heap figures need --expose-gc; `pnpm bench` passes it)");
 
 for (const name of suites) {
   const mod = (await import(`./${name}.bench.ts`)) as { default: Suite };

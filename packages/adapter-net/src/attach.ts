@@ -11,7 +11,11 @@ import type { NetServerAttachOptions, NetSocketAttachOptions } from "./options.j
  * - `attach(manager, server, options?)`: every connection of a `net.Server` / `tls.Server` becomes
  *   its own port (role "server"); returns `{ ports, portOf(socket), close(options?) }`.
  */
-export function attach(manager: SessionManager, server: Server, options?: NetServerAttachOptions): ConnectionPorts<Socket>;
+export function attach(
+  manager: SessionManager,
+  server: Server,
+  options?: NetServerAttachOptions,
+): ConnectionPorts<Socket>;
 export function attach(manager: SessionManager, socket: Socket, options?: NetSocketAttachOptions): Port;
 export function attach(
   manager: SessionManager,

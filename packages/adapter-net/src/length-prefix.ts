@@ -5,6 +5,7 @@ import { type FrameDecoder, type FrameSink, type Slice, TEXT_WINDOW } from "./fr
 export const HEADER_BYTES = 4;
 
 /** Any character outside ASCII: for ASCII text, latin1 and UTF-8 are the same bytes. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, control characters included, on purpose
 export const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The 4-byte header of a `bytes`-long frame, as latin1 characters. */

@@ -181,7 +181,9 @@ export class NdjsonDecoder implements FrameDecoder {
 /** `payload` + "\n" as one buffer (for binary payloads; strings are written as `text + "\n"`). */
 export function ndjsonFrame(payload: Uint8Array): Buffer {
   if (payload.indexOf(NL) !== -1) {
-    throw new TypeError("the serializer's output contains a newline byte: use length-prefix framing for binary serializers");
+    throw new TypeError(
+      "the serializer's output contains a newline byte: use length-prefix framing for binary serializers",
+    );
   }
   const out = Buffer.allocUnsafe(payload.length + 1);
   out.set(payload, 0);

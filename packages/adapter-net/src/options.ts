@@ -14,4 +14,6 @@ export interface NetSocketAttachOptions extends ChannelOptions, NetOptions {}
  * `portName(socket)` names it (default `remoteAddress:remotePort`, or `unix:<n>` for a
  * Unix-domain socket); `onConnection(port, socket, transport)` runs for each.
  */
-export interface NetServerAttachOptions extends ConnectionPortsOptions<Socket, undefined, SocketTransport>, NetOptions {}
+export interface NetServerAttachOptions
+  extends ConnectionPortsOptions<Socket, undefined, SocketTransport>,
+    NetOptions {}

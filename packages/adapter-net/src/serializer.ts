@@ -12,5 +12,7 @@ export const jsonSerializer: Serializer = {
 
 /** UTF-8 bytes as text, without a copy for a Buffer. */
 function textOf(bytes: Uint8Array): string {
-  return Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  return Buffer.isBuffer(bytes)
+    ? bytes.toString("utf8")
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
 }

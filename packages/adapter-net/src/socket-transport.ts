@@ -92,7 +92,11 @@ export function netSettings(options: SocketTransportOptions): {
   if (framing !== "ndjson" && framing !== "length-prefix") {
     throw new TypeError(`${LABEL}: unknown framing ${JSON.stringify(framing)} (use "ndjson" or "length-prefix")`);
   }
-  const max = maxFrameBytesSetting(options.maxFrameBytes, LABEL, framing === "length-prefix" ? MAX_LENGTH_PREFIX : undefined);
+  const max = maxFrameBytesSetting(
+    options.maxFrameBytes,
+    LABEL,
+    framing === "length-prefix" ? MAX_LENGTH_PREFIX : undefined,
+  );
   return { framing, max, beat: heartbeatSettings(options.heartbeat, LABEL) };
 }
 
@@ -134,9 +138,13 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     const reason = error instanceof Error ? error.message : String(error);
     const failure = stackless(
       (cause: unknown) =>
-        new SessionChannelError("DECODE_FAILED", `could not decode a ${bytes}-byte ${framing} frame (dropped): ${reason}`, {
-          cause,
-        }),
+        new SessionChannelError(
+          "DECODE_FAILED",
+          `could not decode a ${bytes}-byte ${framing} frame (dropped): ${reason}`,
+          {
+            cause,
+          },
+        ),
       error,
     );
     onError(failure);
@@ -152,7 +160,9 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
           suspect--;
           message = stackless(decodeBytes, buffer.subarray(start, end));
         } else {
-          message = json ? JSON.parse(buffer.toString(undefined, start, end)) : serializer.decode(buffer.subarray(start, end));
+          message = json
+            ? JSON.parse(buffer.toString(undefined, start, end))
+            : serializer.decode(buffer.subarray(start, end));
         }
       } catch (error) {
         decodeFailed(end - start, error);
@@ -294,9 +304,11 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
         // JSON.stringify never writes a raw newline; any other serializer might, and one would
         // split the frame in two on the far side.
         if (!json && payload.indexOf("\n") !== -1) {
-          throw new TypeError("the serializer's output contains a newline: NDJSON cannot carry it; use length-prefix framing");
+          throw new TypeError(
+            "the serializer's output contains a newline: NDJSON cannot carry it; use length-prefix framing",
+          );
         }
-        text += payload + "\n";
+        text += `${payload}\n`;
       } else {
         // Binary payloads with NDJSON are rare (see Serializer): written at once, after the text queued before them.
         checkSize(payload.length);
@@ -332,7 +344,10 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   const send = (message: unknown): void | Promise<void> => {
     if (closed) throw new SessionChannelError("CLOSED", "the connection is closed");
     if (!socket.writable) {
-      throw new SessionChannelError(socket.destroyed ? "CLOSED" : "NOT_OPEN", "the socket is not writable (ended or ending)");
+      throw new SessionChannelError(
+        socket.destroyed ? "CLOSED" : "NOT_OPEN",
+        "the socket is not writable (ended or ending)",
+      );
     }
     write(json ? jsonSerializer.encode(message) : serializer.encode(message));
     // Node queues what is written while connecting; the send completes once connected.
@@ -419,7 +434,9 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     connecting = undefined;
     if (waiting !== undefined) {
       const why = reason instanceof Error ? reason.message : String(reason);
-      const failure = new SessionChannelError("CLOSED", `the socket closed before it connected (${why})`, { cause: reason });
+      const failure = new SessionChannelError("CLOSED", `the socket closed before it connected (${why})`, {
+        cause: reason,
+      });
       if (!destroy && socket.connecting) {
         // close() flushes: what was written still leaves if the socket connects.
         socket.once("connect", waiting.resolve);
@@ -528,7 +545,9 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     onClose(listener) {
       if (closed) {
         // Already closed: tell the listener, after attach() has finished wiring up.
-        queueMicrotask(() => listener(socketError ?? new SessionChannelError("CLOSED", "the connection was already closed")));
+        queueMicrotask(() =>
+          listener(socketError ?? new SessionChannelError("CLOSED", "the connection was already closed")),
+        );
         return () => {};
       }
       closeListeners = [...closeListeners, listener];

@@ -14,8 +14,7 @@ export function track<T extends net.Server | net.Socket | SessionManager>(thing:
     servers.add(server);
     // Accepted sockets too, so that closing the server never waits on a lingering connection.
     server.on("connection", (socket: net.Socket) => void sockets.add(socket));
-  }
-  else if ("write" in thing) sockets.add(thing as net.Socket);
+  } else if ("write" in thing) sockets.add(thing as net.Socket);
   else managers.add(thing as SessionManager);
   return thing;
 }

@@ -15,7 +15,7 @@ const capabilities: ChannelCapabilities = {
 
 runConformance("net tcp ndjson", (client, server, options) => connectPair(client, server, "tcp", {}, options), {
   // Channel-specific garbage: a lone surrogate and control bytes inside a line.
-  hostile: ["\u0000\u0001", "{\"sid\":", "]", "\ud800"],
+  hostile: ["\u0000\u0001", '{"sid":', "]", "\ud800"],
   // A blank NDJSON line is no frame: skipped, not reported (issue 15 item 16).
   capabilities: { ...capabilities, skipsEmptyFrames: true },
 });

@@ -129,11 +129,14 @@ test("length-prefix: a header split over four chunks, and an empty frame", () =>
   expect(frames).toEqual(["hello", ""]);
 });
 
-test.each(["ndjson", "ndjson text"] as const)("%s: CRLF line ends leave a trailing \\r that JSON.parse accepts", (mode) => {
-  const { decoder, frames } = decoderFor(mode);
-  decoder.push(Buffer.from('{"sid":1}\r\n{"sid":2}\r\n'));
-  expect(frames.map((f) => JSON.parse(f))).toEqual([{ sid: 1 }, { sid: 2 }]);
-});
+test.each(["ndjson", "ndjson text"] as const)(
+  "%s: CRLF line ends leave a trailing \\r that JSON.parse accepts",
+  (mode) => {
+    const { decoder, frames } = decoderFor(mode);
+    decoder.push(Buffer.from('{"sid":1}\r\n{"sid":2}\r\n'));
+    expect(frames.map((f) => JSON.parse(f))).toEqual([{ sid: 1 }, { sid: 2 }]);
+  },
+);
 
 // Issue 15 item 4: a header announcing up to 4 GiB costs nothing until the bytes arrive.
 test("length-prefix: the body buffer grows with the bytes that arrive, never to the announced size up front", () => {
@@ -178,7 +181,7 @@ test.each(["ndjson", "ndjson text"] as const)("%s: blank lines (LF and CRLF) are
   const { decoder, frames, oversized } = decoderFor(mode);
   decoder.push(Buffer.from('\n\n\r\n{"sid":1}\n\n'));
   decoder.push(Buffer.alloc(64 * 1024, 0x0a));
-  decoder.push(Buffer.from('\r'));
+  decoder.push(Buffer.from("\r"));
   decoder.push(Buffer.from('\n{"sid":2}\r\n'));
   expect(frames.map((f) => JSON.parse(f))).toEqual([{ sid: 1 }, { sid: 2 }]);
   expect(oversized).toEqual([]);

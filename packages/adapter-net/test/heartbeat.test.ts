@@ -1,7 +1,7 @@
 // Heartbeat: off by default; when on, an idle peer is pinged and a silent (half-open) one dropped.
 import net from "node:net";
 import { attach, NetChannelError } from "@psession/net";
-import { SessionAbortError, SessionChannelError, SessionManager } from "psession";
+import { SessionAbortError, type SessionChannelError, SessionManager } from "psession";
 import { expect, test } from "vitest";
 import { track } from "./cleanup.js";
 import { closedOf, connected, listen, sleep, until } from "./helpers.js";
@@ -44,7 +44,11 @@ test("a half-open peer is pinged, then dropped after the timeout; pending sessio
   expect((errors[0] as NetChannelError).code).toBe("HEARTBEAT_TIMEOUT");
   expect(socket.destroyed).toBe(true);
   // What the peer saw: our request, then pings.
-  const lines = Buffer.concat(peer.received).toString().trim().split("\n").map((l) => JSON.parse(l));
+  const lines = Buffer.concat(peer.received)
+    .toString()
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(lines[0]).toMatchObject({ q: 1 });
   expect(lines.slice(1).length).toBeGreaterThanOrEqual(2);
   for (const line of lines.slice(1)) expect(line).toEqual({ $hb: "ping" });
@@ -113,23 +117,26 @@ test("invalid heartbeat settings throw at attach time; the timeout defaults to t
 test.each([
   ["equal to", { interval: 60, timeout: 60 }],
   ["smaller than", { interval: 60, timeout: 20 }],
-])("a timeout %s the interval keeps a healthy idle connection up on both ends, and still drops a silent peer", async (_what, heartbeat) => {
-  const server = manager();
-  const srv = track(net.createServer());
-  const attachment = attach(server.m, srv, { heartbeat });
-  server.m.handle((msg) => ({ n: msg.n }));
-  const { connect } = await listen("tcp", srv);
-  const client = manager();
-  const socket = track(connect());
-  const port = attach(client.m, socket, { heartbeat });
-  const silent = track(connect());
-  silent.on("data", () => {}); // reads pings, never answers
-  await until(() => attachment.ports.size === 2);
-  await sleep(700); // more than ten intervals of idleness
-  expect(socket.destroyed).toBe(false);
-  expect(attachment.ports.size).toBe(1);
-  expect(await port.request({ n: 1 })).toMatchObject({ n: 1 });
-  expect(client.errors).toEqual([]);
-  expect(server.errors.map((e) => (e as SessionChannelError).code)).toEqual(["HEARTBEAT_TIMEOUT"]);
-  expect(silent.destroyed || silent.readableEnded).toBe(true);
-});
+])(
+  "a timeout %s the interval keeps a healthy idle connection up on both ends, and still drops a silent peer",
+  async (_what, heartbeat) => {
+    const server = manager();
+    const srv = track(net.createServer());
+    const attachment = attach(server.m, srv, { heartbeat });
+    server.m.handle((msg) => ({ n: msg.n }));
+    const { connect } = await listen("tcp", srv);
+    const client = manager();
+    const socket = track(connect());
+    const port = attach(client.m, socket, { heartbeat });
+    const silent = track(connect());
+    silent.on("data", () => {}); // reads pings, never answers
+    await until(() => attachment.ports.size === 2);
+    await sleep(700); // more than ten intervals of idleness
+    expect(socket.destroyed).toBe(false);
+    expect(attachment.ports.size).toBe(1);
+    expect(await port.request({ n: 1 })).toMatchObject({ n: 1 });
+    expect(client.errors).toEqual([]);
+    expect(server.errors.map((e) => (e as SessionChannelError).code)).toEqual(["HEARTBEAT_TIMEOUT"]);
+    expect(silent.destroyed || silent.readableEnded).toBe(true);
+  },
+);

@@ -30,9 +30,23 @@ export function selfSigned(): { key: string; cert: string } {
   execFileSync(
     "openssl",
     [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
     ],
     { stdio: "ignore" },
   );
@@ -41,7 +55,10 @@ export function selfSigned(): { key: string; cert: string } {
 }
 
 /** A listening server: TCP on 127.0.0.1 port 0, a Unix socket in a temp dir, or TLS on 127.0.0.1. */
-export async function listen(kind: Kind, server?: net.Server): Promise<{ server: net.Server; connect: () => net.Socket }> {
+export async function listen(
+  kind: Kind,
+  server?: net.Server,
+): Promise<{ server: net.Server; connect: () => net.Socket }> {
   const srv = server ?? (kind === "tls" ? tls.createServer(selfSigned()) : net.createServer());
   if (kind === "unix") {
     const path = join(tempDir(), "s.sock");
@@ -80,7 +97,9 @@ export function connected(socket: net.Socket): Promise<void> {
 }
 
 export function closedOf(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => (socket.destroyed && socket.closed ? resolve() : socket.once("close", () => resolve())));
+  return new Promise((resolve) =>
+    socket.destroyed && socket.closed ? resolve() : socket.once("close", () => resolve()),
+  );
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -134,7 +153,9 @@ export async function connectPair(
     serverPort,
     sendRaw: (value) =>
       void socket.write(
-        value instanceof Uint8Array ? frame(framing, Buffer.from(value)) : frame(framing, typeof value === "string" ? value : JSON.stringify(value)),
+        value instanceof Uint8Array
+          ? frame(framing, Buffer.from(value))
+          : frame(framing, typeof value === "string" ? value : JSON.stringify(value)),
       ),
     serverRaw: {
       onMessage: (listener) => serverTransport.onMessage(listener),
@@ -151,7 +172,10 @@ export async function connectPair(
     get transports() {
       // The server end's own transport; on the client end a second, raw view of the socket
       // (attach() keeps its transport to itself), used only to send and to watch the queue.
-      return (transports ??= { client: createSocketTransport(socket, { ...options, role: "client" }), server: serverTransport });
+      return (transports ??= {
+        client: createSocketTransport(socket, { ...options, role: "client" }),
+        server: serverTransport,
+      });
     },
     close: async () => {
       attachment.close({ closeConnections: true });

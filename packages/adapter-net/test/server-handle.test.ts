@@ -2,7 +2,7 @@
 // supersede (issue 15 item 13), port-hijack refusals, and one socket attached once.
 import net from "node:net";
 import { attach, type NetServerAttachOptions } from "@psession/net";
-import { SessionAbortError, SessionChannelError, SessionInvalidError, SessionManager } from "psession";
+import { SessionAbortError, type SessionChannelError, SessionInvalidError, SessionManager } from "psession";
 import { expect, test } from "vitest";
 import { track } from "./cleanup.js";
 import { closedOf, connected, listen, sleep, until } from "./helpers.js";
@@ -93,7 +93,9 @@ test.each([
   await closedOf(socket);
   expect(handle.ports.size).toBe(0);
   expect(errors).toHaveLength(1);
-  expect(errors[0]!.message).toMatch(new RegExp(`@psession/net: connection refused: port "${name}" exists but was not made by this server`));
+  expect(errors[0]!.message).toMatch(
+    new RegExp(`@psession/net: connection refused: port "${name}" exists but was not made by this server`),
+  );
 });
 
 test("close() destroys the connections' ports and leaves the sockets open; closeConnections ends them too", async () => {

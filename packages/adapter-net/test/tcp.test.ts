@@ -26,7 +26,8 @@ async function psessionServer(options: NetServerAttachOptions = {}, kind: "tcp" 
 }
 
 /** Reads NDJSON lines from a raw socket, whatever the chunking. */
-function lines(socket: net.Socket, onLine: (value: any) => void): void { // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+function lines(socket: net.Socket, onLine: (value: any) => void): void {
   let text = "";
   socket.setEncoding("utf8");
   socket.on("data", (chunk: string) => {
@@ -44,23 +45,25 @@ describe("plain line peers (no psession on the other side)", () => {
   test("a line device answering {sid} lines with the same sid: requests, multi-turn, non-session events", async () => {
     // The device: reads a line, writes back a line carrying the same sid. It cuts one reply in
     // two writes and joins two replies in one write, as real firmware and TCP do.
-    const device = track(net.createServer((socket) => {
-      track(socket);
-      let held = "";
-      socket.write('{"event":"boot","fw":"1.2"}\n');
-      lines(socket, (msg) => {
-        const reply = JSON.stringify({ sid: msg.sid, seen: msg.value ?? msg.command, ok: true }) + "\n";
-        if (msg.value === 1) {
-          socket.write(reply.slice(0, 7)); // the rest goes out with the next replies
-          held = reply.slice(7);
-        } else if (msg.value === 2) {
-          held += reply;
-        } else {
-          socket.write(held + reply);
-          held = "";
-        }
-      });
-    }));
+    const device = track(
+      net.createServer((socket) => {
+        track(socket);
+        let held = "";
+        socket.write('{"event":"boot","fw":"1.2"}\n');
+        lines(socket, (msg) => {
+          const reply = `${JSON.stringify({ sid: msg.sid, seen: msg.value ?? msg.command, ok: true })}\n`;
+          if (msg.value === 1) {
+            socket.write(reply.slice(0, 7)); // the rest goes out with the next replies
+            held = reply.slice(7);
+          } else if (msg.value === 2) {
+            held += reply;
+          } else {
+            socket.write(held + reply);
+            held = "";
+          }
+        });
+      }),
+    );
     const { connect } = await listen("tcp", device);
     const { m, errors } = manager();
     const events: unknown[] = [];
@@ -89,7 +92,8 @@ describe("plain line peers (no psession on the other side)", () => {
     const { m, errors, connect } = await psessionServer();
     m.handle((msg) => ({ status: "ok", echo: msg.cmd }));
     const raw = connect();
-    const replies: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+    const replies: any[] = [];
     lines(raw, (msg) => replies.push(msg));
     await connected(raw);
     // Two requests in one write, a third cut in the middle of a multi-byte character.
@@ -145,17 +149,24 @@ test("the README's socket server, rewritten with attach: split and joined messag
   // A psession client.
   const client = track(new SessionManager());
   const port = attach(client, track(connect()));
-  expect(await port.request({ command: "getTime" })).toMatchObject({ status: "success", time: "1970-01-01T00:00:00.000Z" });
+  expect(await port.request({ command: "getTime" })).toMatchObject({
+    status: "success",
+    time: "1970-01-01T00:00:00.000Z",
+  });
 
   // A raw client whose two commands arrive in one chunk (the old JSON.parse-per-chunk broke here).
   const raw = track(connect());
   const replies: unknown[] = [];
   lines(raw, (msg) => replies.push(msg));
-    // (A raw client picks odd sids: the server port's role "server" keeps the even ones for itself.)
+  // (A raw client picks odd sids: the server port's role "server" keeps the even ones for itself.)
   raw.write('{"sid":1,"command":"getTime"}\n{"sid":3,"command":"getTime"}\n');
   await until(() => replies.length === 2);
-  expect(replies).toContainEqual(expect.objectContaining({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 1 }));
-  expect(replies).toContainEqual(expect.objectContaining({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 3 }));
+  expect(replies).toContainEqual(
+    expect.objectContaining({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 1 }),
+  );
+  expect(replies).toContainEqual(
+    expect.objectContaining({ status: "success", time: "1970-01-01T00:00:00.000Z", sid: 3 }),
+  );
 });
 
 describe("oversized frames", () => {
@@ -170,7 +181,9 @@ describe("oversized frames", () => {
     const attacker = connect();
     await connected(attacker);
     await until(() => attachment.ports.size === 2);
-    const [attackerSide, attackerPort] = [...attachment.ports].find(([, p]) => p.name === `127.0.0.1:${attacker.localPort}`)!;
+    const [attackerSide, attackerPort] = [...attachment.ports].find(
+      ([, p]) => p.name === `127.0.0.1:${attacker.localPort}`,
+    )!;
     // The server had asked the attacker something; that session must abort, not wait 60 s.
     const pending = attackerPort.request({ q: 1 }, { timeout: 60_000 }).catch((e: unknown) => e);
 
@@ -180,7 +193,8 @@ describe("oversized frames", () => {
     attacker.on("error", () => {});
     while (!attacker.destroyed && written < 64 * 1024 * 1024) {
       written += block.length;
-      if (!attacker.write(block)) await Promise.race([new Promise((r) => attacker.once("drain", r)), closedOf(attacker)]);
+      if (!attacker.write(block))
+        await Promise.race([new Promise((r) => attacker.once("drain", r)), closedOf(attacker)]);
     }
     await closedOf(attackerSide);
     expect(attackerSide.bytesRead).toBeLessThanOrEqual(max + 64 * 1024 + block.length);
@@ -300,7 +314,8 @@ describe("naming and bookkeeping", () => {
     expect(names.every((n) => /^unix:\d+$/.test(n))).toBe(true);
     expect(new Set(names).size).toBe(2);
     expect(await ports[0]!.request({ n: 1 })).toMatchObject({ from: "server", n: 1 });
-    for (const p of attachment.ports.values()) expect(await p.request({ n: 2 })).toMatchObject({ from: "client", n: 2 });
+    for (const p of attachment.ports.values())
+      expect(await p.request({ n: 2 })).toMatchObject({ from: "client", n: 2 });
   });
 
   test("detach() stops attaching new connections and can close the open ones", async () => {
@@ -336,12 +351,16 @@ test("1,000 concurrent sessions over 10 connections, both ways at once", async (
   await until(() => attachment.ports.size === 10);
   const up = clients.flatMap(({ c, port }) =>
     Array.from({ length: 100 }, (_, i) =>
-      port.request({ n: c * 100 + i, client: c }).then((r) => expect(r).toMatchObject({ by: "server", n: c * 100 + i, client: c })),
+      port
+        .request({ n: c * 100 + i, client: c })
+        .then((r) => expect(r).toMatchObject({ by: "server", n: c * 100 + i, client: c })),
     ),
   );
   // Each server port reaches one client: all 100 answers of a port must come from that one client.
   const down = [...attachment.ports.values()].flatMap((port) =>
-    Array.from({ length: 100 }, (_, i) => port.request({ n: i }).then((r) => ({ by: r.by as string, n: r.n as number, port }))),
+    Array.from({ length: 100 }, (_, i) =>
+      port.request({ n: i }).then((r) => ({ by: r.by as string, n: r.n as number, port })),
+    ),
   );
   await Promise.all(up);
   const answers = await Promise.all(down);
@@ -351,7 +370,9 @@ test("1,000 concurrent sessions over 10 connections, both ways at once", async (
     if (!perPort.has(a.port)) perPort.set(a.port, new Set());
     perPort.get(a.port)!.add(a.by);
   }
-  expect(answers.map((a) => a.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => Math.floor(i / 10)));
+  expect(answers.map((a) => a.n).sort((x, y) => x - y)).toEqual(
+    Array.from({ length: 1000 }, (_, i) => Math.floor(i / 10)),
+  );
   expect(perPort.size).toBe(10);
   const owners = [...perPort.values()].map((s) => [...s]);
   for (const o of owners) expect(o).toHaveLength(1);
@@ -387,7 +408,14 @@ describe("serializers", () => {
     m.handle((msg) => ({ echo: msg.text }));
     const client = manager();
     const port = attach(client.m, connect(), { framing: "length-prefix" });
-    const texts = ["plain ascii", "héllo wörld", "灯を点けて 💡", "x".repeat(70_000), "ü".repeat(40_000), "\n\u0000\u007f"];
+    const texts = [
+      "plain ascii",
+      "héllo wörld",
+      "灯を点けて 💡",
+      "x".repeat(70_000),
+      "ü".repeat(40_000),
+      "\n\u0000\u007f",
+    ];
     // All in one tick: one batch mixing ASCII and non-ASCII frames, and replies likewise.
     const replies = await Promise.all(texts.map((text) => port.request({ text })));
     expect(replies.map((r) => r.echo)).toEqual(texts);
@@ -412,10 +440,12 @@ describe("serializers", () => {
 describe("transport details", () => {
   test("messages sent in one tick leave in order, and close() flushes them before closing", async () => {
     const received: unknown[] = [];
-    const server = track(net.createServer((socket) => {
-      track(socket);
-      createSocketTransport(socket).onMessage((m) => void received.push(m));
-    }));
+    const server = track(
+      net.createServer((socket) => {
+        track(socket);
+        createSocketTransport(socket).onMessage((m) => void received.push(m));
+      }),
+    );
     const { connect } = await listen("tcp", server);
     const socket = track(connect());
     const transport = createSocketTransport(socket);
@@ -436,7 +466,9 @@ describe("transport details", () => {
     const { server: srv } = await listen("tls", server);
     const { port: tcpPort } = srv.address() as net.AddressInfo;
     const client = manager();
-    const trusted = attach(client.m, track(tls.connect({ port: tcpPort, host: "127.0.0.1", ca: selfSigned().cert })), { port: "trusted" });
+    const trusted = attach(client.m, track(tls.connect({ port: tcpPort, host: "127.0.0.1", ca: selfSigned().cert })), {
+      port: "trusted",
+    });
     expect(await trusted.request({})).toMatchObject({ ok: true });
     const untrusted = attach(client.m, track(tls.connect({ port: tcpPort, host: "127.0.0.1" })), { port: "untrusted" });
     const error = await untrusted.request({}, { timeout: 60_000 }).catch((e: unknown) => e);
@@ -470,15 +502,17 @@ describe("the transport contract", () => {
 
   test("any number of message and close listeners; each unsubscribe removes only its own", async () => {
     const received: string[] = [];
-    const server = track(net.createServer((socket) => {
-      track(socket);
-      const t = createSocketTransport(socket);
-      t.onMessage((m) => void received.push(`a:${(m as { n: number }).n}`));
-      const offB = t.onMessage((m) => void received.push(`b:${(m as { n: number }).n}`));
-      t.onMessage((m) => {
-        if ((m as { n: number }).n === 1) offB();
-      });
-    }));
+    const server = track(
+      net.createServer((socket) => {
+        track(socket);
+        const t = createSocketTransport(socket);
+        t.onMessage((m) => void received.push(`a:${(m as { n: number }).n}`));
+        const offB = t.onMessage((m) => void received.push(`b:${(m as { n: number }).n}`));
+        t.onMessage((m) => {
+          if ((m as { n: number }).n === 1) offB();
+        });
+      }),
+    );
     const { connect } = await listen("tcp", server);
     const socket = track(connect());
     const t = createSocketTransport(socket);
@@ -512,7 +546,9 @@ describe("the transport contract", () => {
     await until(() => attachment.ports.size === 2);
     bad.write('{"boom":true}\n');
     await closedOf(bad);
-    const failures = errors.filter((e) => /a socket listener failed \(listener bug\): connection destroyed/.test(e.message));
+    const failures = errors.filter((e) =>
+      /a socket listener failed \(listener bug\): connection destroyed/.test(e.message),
+    );
     expect(failures).toHaveLength(1);
     expect((failures[0] as SessionChannelError).code).toBe("CLOSED");
     await until(() => attachment.ports.size === 1);
@@ -522,20 +558,27 @@ describe("the transport contract", () => {
   // Issue 15 item 12: every encoded NDJSON frame is checked for newlines, strings too.
   test("ndjson: a string serializer whose output holds a newline fails that send; nothing reaches the peer", async () => {
     const received: Buffer[] = [];
-    const srv = track(net.createServer((socket) => {
-      track(socket);
-      socket.on("data", (chunk) => void received.push(chunk));
-    }));
+    const srv = track(
+      net.createServer((socket) => {
+        track(socket);
+        socket.on("data", (chunk) => void received.push(chunk));
+      }),
+    );
     const { connect } = await listen("tcp", srv);
     const kv = {
-      encode: (message: unknown) => Object.entries(message as object).map(([k, v]) => `${k}=${String(v)}`).join("&"),
+      encode: (message: unknown) =>
+        Object.entries(message as object)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join("&"),
       decode: (data: string | Uint8Array) => Object.fromEntries(new URLSearchParams(String(data))),
     };
     const client = manager();
     const port = attach(client.m, connect(), { serializer: kv });
     const injected = await port.request({ cmd: "hi\nsid=3&cmd=deleteAll" }).catch((e: unknown) => e);
     expect(injected).toBeInstanceOf(SessionSendError);
-    expect((injected as Error).message).toMatch(/output contains a newline: NDJSON cannot carry it; use length-prefix framing/);
+    expect((injected as Error).message).toMatch(
+      /output contains a newline: NDJSON cannot carry it; use length-prefix framing/,
+    );
     const pretty = { encode: (message: unknown) => JSON.stringify(message, null, 2), decode: kv.decode };
     const other = attach(client.m, connect(), { serializer: pretty, port: "pretty" });
     expect(await other.request({ a: 1 }).catch((e: unknown) => e)).toBeInstanceOf(SessionSendError);

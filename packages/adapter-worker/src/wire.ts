@@ -180,5 +180,8 @@ export function eventWire(endpoint: Endpoint, options: EventWireOptions): Wire {
 
 export function refusedOrigin(kind: string, origin: unknown): SessionChannelError {
   const shown = typeof origin === "string" ? JSON.stringify(origin.slice(0, 200)) : String(origin);
-  return new SessionChannelError("REFUSED", `a message from origin ${shown} is not in allowedOrigins of this ${kind}: dropped`);
+  return new SessionChannelError(
+    "REFUSED",
+    `a message from origin ${shown} is not in allowedOrigins of this ${kind}: dropped`,
+  );
 }

@@ -230,7 +230,9 @@ describe.skipIf(!available)("in Chromium", () => {
     expect(errors.length).toBeGreaterThan(0);
     for (const e of errors)
       expect(e).toMatch(
-        new RegExp(`^SessionChannelError\\(REFUSED\\): a message from origin "${other.origin}" is not in allowedOrigins`),
+        new RegExp(
+          `^SessionChannelError\\(REFUSED\\): a message from origin "${other.origin}" is not in allowedOrigins`,
+        ),
       );
   });
 

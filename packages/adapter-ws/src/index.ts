@@ -26,7 +26,10 @@ export function attach(
   if (typeof (target as Partial<WebSocketServerLike>).handleUpgrade === "function") {
     return attachServer(manager, target as WebSocketServerLike, options as ServerAttachOptions);
   }
-  if (typeof (target as Partial<WebSocketLike>).send !== "function" || typeof (target as WebSocketLike).readyState !== "number") {
+  if (
+    typeof (target as Partial<WebSocketLike>).send !== "function" ||
+    typeof (target as WebSocketLike).readyState !== "number"
+  ) {
     throw new TypeError("@psession/ws: attach() takes a WebSocket or a ws WebSocketServer");
   }
   return attachSocket(manager, target as WebSocketLike, options as ClientAttachOptions);
@@ -36,7 +39,13 @@ export { whenOpen } from "./client.js";
 export { jsonSerializer } from "./serializer.js";
 export { SocketTransport } from "./transport.js";
 export type { SocketTransportOptions } from "./transport.js";
-export type { ClientAttachOptions, ServerAttachOptions, UpgradeRequestLike, WebSocketLike, WebSocketServerLike } from "./types.js";
+export type {
+  ClientAttachOptions,
+  ServerAttachOptions,
+  UpgradeRequestLike,
+  WebSocketLike,
+  WebSocketServerLike,
+} from "./types.js";
 /** What `attach(manager, server)` returns: the core's one handle shape. */
 export type ServerHandle<S extends object = WebSocketLike> = ConnectionPorts<S>;
 export type { ConnectionPorts, HeartbeatOptions, Serializer } from "psession";

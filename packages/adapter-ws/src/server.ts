@@ -9,7 +9,13 @@ import {
 import { LABEL } from "./client.js";
 import { closeSocket } from "./close-socket.js";
 import { SocketTransport } from "./transport.js";
-import { OPEN, type ServerAttachOptions, type UpgradeRequestLike, type WebSocketLike, type WebSocketServerLike } from "./types.js";
+import {
+  OPEN,
+  type ServerAttachOptions,
+  type UpgradeRequestLike,
+  type WebSocketLike,
+  type WebSocketServerLike,
+} from "./types.js";
 
 /** `ws`'s own default `maxPayload` (100 MiB), replaced by psession's 1 MiB unless chosen on purpose. */
 const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;

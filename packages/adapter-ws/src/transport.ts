@@ -16,11 +16,13 @@ import { CLOSED, CONNECTING, OPEN, type WebSocketLike } from "./types.js";
 
 const STATES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- socket event signatures differ between ws and browsers */
 /** A `ws` WebSocket (Node): EventEmitter API, ping/pong, pause/resume, write callbacks. */
 interface NodeSocket extends WebSocketLike {
+  // biome-ignore lint/suspicious/noExplicitAny: socket event signatures differ between ws and browsers
   on(event: string, listener: (...args: any[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: socket event signatures differ between ws and browsers
   off(event: string, listener: (...args: any[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: socket event signatures differ between ws and browsers
   send(data: any, callback?: (error?: Error) => void): void;
   ping(): void;
   terminate(): void;
@@ -31,10 +33,11 @@ interface NodeSocket extends WebSocketLike {
 /** A browser (WHATWG) WebSocket. */
 interface BrowserSocket extends WebSocketLike {
   binaryType: string;
+  // biome-ignore lint/suspicious/noExplicitAny: socket event signatures differ between ws and browsers
   addEventListener(type: string, listener: (event: any) => void): void;
+  // biome-ignore lint/suspicious/noExplicitAny: socket event signatures differ between ws and browsers
   removeEventListener(type: string, listener: (event: any) => void): void;
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface SocketTransportOptions {
   /** The role a port attached to this transport takes by default ("client" or "server"). */
@@ -123,7 +126,8 @@ export class SocketTransport implements Transport<unknown> {
       self.resume = () => this.release();
     }
     this.budget = pausable && options.role === "server" ? new ReadBudget() : undefined;
-    if (socket.readyState === CLOSED) this.lostReason = new SessionChannelError("CLOSED", "the WebSocket was already closed");
+    if (socket.readyState === CLOSED)
+      this.lostReason = new SessionChannelError("CLOSED", "the WebSocket was already closed");
     else this.watch();
   }
 
@@ -486,7 +490,8 @@ export class SocketTransport implements Transport<unknown> {
     else (this.channel as NodeSocket).resume!();
   }
 
-  private readonly browserMessage = (event: { data: unknown }): void => this.frame(event.data, typeof event.data !== "string");
+  private readonly browserMessage = (event: { data: unknown }): void =>
+    this.frame(event.data, typeof event.data !== "string");
 
   private readonly decodeQuietly = (payload: string | Uint8Array): unknown => this.serializer.decode(payload);
 
@@ -514,9 +519,13 @@ export class SocketTransport implements Transport<unknown> {
         const what = isBinary ? "binary" : "text";
         const failure = stackless(
           (cause: unknown) =>
-            new SessionChannelError("DECODE_FAILED", `${what} frame dropped: the serializer could not decode it (${reason})`, {
-              cause,
-            }),
+            new SessionChannelError(
+              "DECODE_FAILED",
+              `${what} frame dropped: the serializer could not decode it (${reason})`,
+              {
+                cause,
+              },
+            ),
           error,
         );
         this.report(failure);
@@ -559,7 +568,8 @@ export class SocketTransport implements Transport<unknown> {
       const cause = event instanceof Error ? event : (event as { error?: unknown } | undefined)?.error;
       const detail = cause instanceof Error ? `: ${cause.message}` : "";
       const wsCode = (cause as { code?: unknown } | undefined)?.code;
-      const code = wsCode === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "FRAME_TOO_LARGE" : this.wasOpen ? "CLOSED" : "NOT_OPEN";
+      const code =
+        wsCode === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" ? "FRAME_TOO_LARGE" : this.wasOpen ? "CLOSED" : "NOT_OPEN";
       const error = new SessionChannelError(code, `WebSocket error${detail}`, { cause: cause ?? event });
       this.report(error);
       // ws and browsers follow an error with a close, but ws may first wait for the peer's close frame.

@@ -15,15 +15,19 @@ export const CLOSED = 3;
 export interface WebSocketLike {
   readonly readyState: number;
   readonly bufferedAmount?: number;
-  send(data: any): void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  send(data: any): void;
   close(code?: number, reason?: string): void;
 }
 
 /** What the adapter needs of a `ws` `WebSocketServer`. */
 export interface WebSocketServerLike {
-  on(event: "connection", listener: (socket: any, request: any) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-  off(event: "connection", listener: (socket: any, request: any) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-  handleUpgrade(...args: any[]): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  on(event: "connection", listener: (socket: any, request: any) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  off(event: "connection", listener: (socket: any, request: any) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  handleUpgrade(...args: any[]): unknown;
 }
 
 /** The HTTP upgrade request of a server-side connection (a Node `IncomingMessage`). */
@@ -44,4 +48,5 @@ export type ClientAttachOptions = ChannelOptions;
  * Options of `attach(manager, server)`: every connection's port gets them (role default "server").
  * `portName(socket, request)` names each connection's port (default `remoteAddress:remotePort`).
  */
-export type ServerAttachOptions<S = any> = ConnectionPortsOptions<S, UpgradeRequestLike, SocketTransport>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+export type ServerAttachOptions<S = any> = ConnectionPortsOptions<S, UpgradeRequestLike, SocketTransport>;

@@ -16,7 +16,9 @@ import { manager } from "./helpers.js";
 const CHROMIUM = process.env.PSESSION_CHROMIUM ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  console.warn(`[@psession/ws browser test] SKIPPED: ${CHROMIUM} not found; run scripts/ensure-chromium.sh (as root) to install Debian's chromium`);
+  console.warn(
+    `[@psession/ws browser test] SKIPPED: ${CHROMIUM} not found; run scripts/ensure-chromium.sh (as root) to install Debian's chromium`,
+  );
 }
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -54,7 +56,9 @@ describe.skipIf(!hasChromium)("browser WebSocket in Chromium", () => {
       if (req.url === "/page.js") {
         res.writeHead(200, { "content-type": "text/javascript" }).end(script);
       } else {
-        res.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script type="module" src="/page.js"></script>');
+        res
+          .writeHead(200, { "content-type": "text/html" })
+          .end('<!doctype html><script type="module" src="/page.js"></script>');
       }
     });
     http.listen(0, "127.0.0.1");
@@ -123,7 +127,8 @@ describe.skipIf(!hasChromium)("browser WebSocket in Chromium", () => {
     await page.waitForFunction(() => typeof (globalThis as { run?: unknown }).run === "function");
     const binUrl = `ws://127.0.0.1:${(binWss.address() as AddressInfo).port}`;
     const result = await page.evaluate(
-      ([json, bin]) => (globalThis as unknown as { run(a: string, b: string): Promise<Record<string, unknown>> }).run(json, bin),
+      ([json, bin]) =>
+        (globalThis as unknown as { run(a: string, b: string): Promise<Record<string, unknown>> }).run(json, bin),
       [`ws://${origin}/`, binUrl] as const,
     );
     await page.close();

@@ -35,7 +35,8 @@ runConformance(
       clientPort,
       serverPort,
       // Strings go out as they are; bytes as a binary frame; anything else as JSON text.
-      sendRaw: (value) => ws.send(typeof value === "string" || value instanceof Uint8Array ? value : JSON.stringify(value)),
+      sendRaw: (value) =>
+        ws.send(typeof value === "string" || value instanceof Uint8Array ? value : JSON.stringify(value)),
       serverRaw: {
         onMessage(listener) {
           const decode = (data: Buffer) => listener(JSON.parse(data.toString()));

@@ -1,6 +1,6 @@
 // A connection that closes or errors fails its sessions at once (SessionAbortError), never by timeout;
 // a send while the socket connects waits for it; a send on a closing or closed socket fails at once.
-import { attach, SocketTransport, whenOpen } from "@psession/ws";
+import { attach, SocketTransport } from "@psession/ws";
 import { SessionAbortError, SessionChannelError } from "psession";
 import type { WebSocket } from "ws";
 import { afterEach, expect, test } from "vitest";

@@ -70,7 +70,7 @@ test("a message over maxFrameBytes is not sent: that send fails, the connection 
 });
 
 test("a client refuses an inbound frame over its maxFrameBytes: FRAME_TOO_LARGE, connection closed, pending sends abort", async () => {
-  const { wss, url, nextConnection } = await startServer();
+  const { url, nextConnection } = await startServer();
   const accepted = nextConnection();
   const client = manager({ sessionTimeout: 60_000 });
   const port = attach(client, await openSocket(url), { maxFrameBytes: 1024 });

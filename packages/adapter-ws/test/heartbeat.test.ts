@@ -1,6 +1,6 @@
 // ws ping/pong heartbeats: a peer that stops answering is terminated and its sessions abort.
 import { attach } from "@psession/ws";
-import { SessionAbortError, SessionChannelError } from "psession";
+import { SessionAbortError, type SessionChannelError } from "psession";
 import type { WebSocket } from "ws";
 import { afterEach, expect, test } from "vitest";
 import { manager, openSocket, sleep, startServer, teardown, until } from "./helpers.js";
@@ -26,7 +26,9 @@ test("server heartbeat terminates a silent client and aborts its sessions; a liv
   const serverSide = [...handle.ports.values()];
 
   const fromClient = silentPort.request({ a: 1 }).catch((e: unknown) => e);
-  const toClients = Promise.all(serverSide.map((p) => p.request({ b: 1 }, { timeout: 60_000 }).catch((e: unknown) => e)));
+  const toClients = Promise.all(
+    serverSide.map((p) => p.request({ b: 1 }, { timeout: 60_000 }).catch((e: unknown) => e)),
+  );
   const started = Date.now();
   const aborted = await fromClient;
   // Dead after at most interval + timeout (plus scheduling), not after the 60 s timeout.
@@ -80,20 +82,23 @@ test("heartbeat options are validated", async () => {
 test.each([
   ["equal to", { interval: 40, timeout: 40 }],
   ["smaller than", { interval: 40, timeout: 15 }],
-])("a timeout %s the interval keeps healthy idle connections up, both ends, and still drops a silent peer", async (_what, heartbeat) => {
-  const { wss, url } = await startServer();
-  const server = manager({ sessionTimeout: 60_000 });
-  const handle = attach<WebSocket>(server, wss, { heartbeat });
-  server.handle((m) => ({ n: m.n }));
-  const client = manager();
-  const port = attach(client, await openSocket(url), { heartbeat });
-  const silent = manager();
-  attach(silent, await openSocket(url, { autoPong: false }));
-  await until(() => handle.ports.size === 2);
-  await sleep(500); // more than ten intervals of idleness
-  expect(handle.ports.size).toBe(1);
-  expect(port.attached).toBe(true);
-  expect(await port.request({ n: 1 })).toMatchObject({ n: 1 });
-  expect(client.errors).toEqual([]);
-  expect(server.errors.map((e) => (e as SessionChannelError).code)).toEqual(["HEARTBEAT_TIMEOUT"]);
-});
+])(
+  "a timeout %s the interval keeps healthy idle connections up, both ends, and still drops a silent peer",
+  async (_what, heartbeat) => {
+    const { wss, url } = await startServer();
+    const server = manager({ sessionTimeout: 60_000 });
+    const handle = attach<WebSocket>(server, wss, { heartbeat });
+    server.handle((m) => ({ n: m.n }));
+    const client = manager();
+    const port = attach(client, await openSocket(url), { heartbeat });
+    const silent = manager();
+    attach(silent, await openSocket(url, { autoPong: false }));
+    await until(() => handle.ports.size === 2);
+    await sleep(500); // more than ten intervals of idleness
+    expect(handle.ports.size).toBe(1);
+    expect(port.attached).toBe(true);
+    expect(await port.request({ n: 1 })).toMatchObject({ n: 1 });
+    expect(client.errors).toEqual([]);
+    expect(server.errors.map((e) => (e as SessionChannelError).code)).toEqual(["HEARTBEAT_TIMEOUT"]);
+  },
+);

@@ -35,15 +35,19 @@ test("the README's Security example: a signed token names the port; forged, miss
   const dir = mkdtempSync(join(fileURLToPath(new URL(".", import.meta.url)), ".readme-"));
   try {
     const file = join(dir, "security.ts");
-    writeFileSync(file, `${example.replace("port: 8080", "port: 0, host: \"127.0.0.1\"")}\nexport { server, wss };\n`);
-    const { server, wss } = (await import(pathToFileURL(file).href)) as { server: SessionManager; wss: WebSocketServer };
+    writeFileSync(file, `${example.replace("port: 8080", 'port: 0, host: "127.0.0.1"')}\nexport { server, wss };\n`);
+    const { server, wss } = (await import(pathToFileURL(file).href)) as {
+      server: SessionManager;
+      wss: WebSocketServer;
+    };
     const errors: Error[] = [];
     server.on("error", (e) => void errors.push(e));
     server.handle((_m, session) => ({ port: session.port }));
     try {
       await new Promise<void>((resolve) => (wss.address() ? resolve() : wss.once("listening", () => resolve())));
       const port = (wss.address() as AddressInfo).port;
-      const sign = (device: string) => `${device}.${createHmac("sha256", "change me").update(device).digest("base64url")}`;
+      const sign = (device: string) =>
+        `${device}.${createHmac("sha256", "change me").update(device).digest("base64url")}`;
 
       const lamp = await RawPeer.connect(port, `/?token=${encodeURIComponent(sign("lamp-7"))}`);
       lamp.send({ sid: 1, hello: true });

@@ -97,7 +97,9 @@ test("a new connection under an open connection's port name takes the port over;
   });
   server.handle((m) => ({ n: m.n }));
   const first = await openSocket(`${url}/?id=kiosk`);
-  const firstClosed = new Promise<[number, string]>((resolve) => first.on("close", (code, reason) => resolve([code, reason.toString()])));
+  const firstClosed = new Promise<[number, string]>((resolve) =>
+    first.on("close", (code, reason) => resolve([code, reason.toString()])),
+  );
   const a = manager();
   a.handle(() => ({ who: "a" }));
   attach(a, first);

@@ -41,9 +41,11 @@ test("close() detaches the server and every connection: ports destroyed, listene
   const untouched = await plain;
   await new Promise((r) => setTimeout(r, 20));
   expect(server.ports.size).toBe(1); // only "default"
-  for (const event of ["message", "pong"]) expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event));
+  for (const event of ["message", "pong"])
+    expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event));
   expect(serverSocket.listenerCount("message")).toBe(0);
-  for (const event of ["close", "error"]) expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event) + 1);
+  for (const event of ["close", "error"])
+    expect(serverSocket.listenerCount(event)).toBe(untouched.listenerCount(event) + 1);
   const closed = new Promise((resolve) => serverSocket.once("close", resolve));
   ws.close();
   await closed;

@@ -34,7 +34,8 @@ export interface ChannelPair {
    * Required unless `capabilities.rawPeer` is false.
    */
   serverRaw?: {
-    onMessage(listener: (value: any) => void): () => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+    onMessage(listener: (value: any) => void): () => void;
     send(value: unknown): void;
   };
   /** Drops the connection abruptly, as a network failure would. */
@@ -61,7 +62,11 @@ export interface PairOptions {
 }
 
 /** Connects `client` and `server` over the channel under test. */
-export type PairFactory = (client: SessionManager, server: SessionManager, options: PairOptions) => Promise<ChannelPair>;
+export type PairFactory = (
+  client: SessionManager,
+  server: SessionManager,
+  options: PairOptions,
+) => Promise<ChannelPair>;
 
 /** What the channel under test can do. Every flag picks the cases that hold for it; none is skipped silently. */
 export interface ChannelCapabilities {
@@ -358,7 +363,9 @@ export function runConformance(name: string, factory: PairFactory, options: Conf
       await sleep(20);
       // Every hostile input surfaced exactly once, as a message or an error; none became a session.
       const skipped = caps.skipsEmptyFrames ? inputs.filter((v) => v === "").length : 0;
-      const withSid = inputs.filter((v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.hasOwn(v, "sid"));
+      const withSid = inputs.filter(
+        (v) => typeof v === "object" && v !== null && !Array.isArray(v) && Object.hasOwn(v, "sid"),
+      );
       expect(errors.filter((e) => /invalid sid/.test(e.message))).toHaveLength(withSid.length);
       expect(seen.length + errors.length).toBe(inputs.length - skipped);
       for (const e of errors) expect(e).toBeInstanceOf(SessionError);
@@ -377,10 +384,8 @@ export function runConformance(name: string, factory: PairFactory, options: Conf
         await sleep(m.n % 5);
         return { n: m.n * 2 };
       });
-      const replies = await Promise.all(
-        Array.from({ length: concurrency }, (_, n) => pair!.clientPort.request({ n })),
-      );
-      replies.forEach((r, n) => expect(r.n).toBe(n * 2));
+      const replies = await Promise.all(Array.from({ length: concurrency }, (_, n) => pair!.clientPort.request({ n })));
+      for (const [n, r] of replies.entries()) expect(r.n).toBe(n * 2);
       expect(client.size).toBe(0);
       expect(server.size).toBe(0);
       expect(errors).toEqual([]);
@@ -479,7 +484,9 @@ export function runConformance(name: string, factory: PairFactory, options: Conf
         await Promise.race([
           drained,
           sleep(5000).then(() => {
-            throw new Error(`onDrain did not fire; bufferedAmount ${sender.bufferedAmount}, ${seen.length}/${i} delivered`);
+            throw new Error(
+              `onDrain did not fire; bufferedAmount ${sender.bufferedAmount}, ${seen.length}/${i} delivered`,
+            );
           }),
         ]);
         expect(sender.bufferedAmount).toBe(0);

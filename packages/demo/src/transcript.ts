@@ -75,7 +75,8 @@ function describeProperties(
 ): string {
   if (properties === undefined) return "";
   const parts: string[] = [];
-  if (properties.correlationData !== undefined) parts.push(`correlationData ${new TextDecoder().decode(properties.correlationData)}`);
+  if (properties.correlationData !== undefined)
+    parts.push(`correlationData ${new TextDecoder().decode(properties.correlationData)}`);
   if (properties.responseTopic !== undefined) parts.push(`responseTopic ${properties.responseTopic}`);
   if (properties.messageExpiryInterval !== undefined) parts.push(`expiry ${properties.messageExpiryInterval} s`);
   return parts.length === 0 ? "" : `   (MQTT 5: ${parts.join(", ")})`;

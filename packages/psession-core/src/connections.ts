@@ -116,7 +116,10 @@ export function attachConnections<C extends object, I, T extends Transport>(
   };
 
   const refuse = (connection: C, message: string, cause?: unknown): void => {
-    const error = new SessionError(`${label}: connection refused: ${message}`, cause === undefined ? undefined : { cause });
+    const error = new SessionError(
+      `${label}: connection refused: ${message}`,
+      cause === undefined ? undefined : { cause },
+    );
     manager.report(error, undefined);
     end(connection, "refused", error);
   };
@@ -144,7 +147,7 @@ export function attachConnections<C extends object, I, T extends Transport>(
    */
   const attachTracked = (transport: T, entry: Entry<C>, attachOptions: AttachOptions): Port => {
     const target = transport as { onMessage: Transport["onMessage"] };
-    const hadOwn = Object.prototype.hasOwnProperty.call(target, "onMessage");
+    const hadOwn = Object.hasOwn(target, "onMessage");
     const original = target.onMessage;
     let first = true;
     target.onMessage = function (listener) {
@@ -185,7 +188,10 @@ export function attachConnections<C extends object, I, T extends Transport>(
 
   const acceptOne = (connection: C, info: I): void => {
     if (ports.has(connection)) {
-      manager.report(new SessionError(`${label}: a connection was announced twice; it keeps its port`), ports.get(connection));
+      manager.report(
+        new SessionError(`${label}: a connection was announced twice; it keeps its port`),
+        ports.get(connection),
+      );
       return;
     }
     let name: string;
@@ -212,7 +218,7 @@ export function attachConnections<C extends object, I, T extends Transport>(
       return;
     }
     const previous = existing === undefined ? undefined : owned.get(existing);
-    const superseded = previous !== undefined && previous.bound ? previous : undefined;
+    const superseded = previous?.bound ? previous : undefined;
 
     let transport: T;
     try {
@@ -287,7 +293,11 @@ export function attachConnections<C extends object, I, T extends Transport>(
           port.destroy(new SessionAbortError(`port "${port.name}": detached from the server`));
         }
         if (live && closeConnections) {
-          end(entry.connection, "closed", new SessionChannelError("CLOSED", "the server was detached (closeConnections)"));
+          end(
+            entry.connection,
+            "closed",
+            new SessionChannelError("CLOSED", "the server was detached (closeConnections)"),
+          );
         }
       }
       ports.clear();

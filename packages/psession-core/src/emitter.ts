@@ -1,7 +1,7 @@
 // A tiny typed emitter: no node:events in the core, and no allocation when nobody listens.
 // Listener failures (thrown or rejected) go to `onListenerError` instead of escaping.
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
 export type Listener = (...args: any[]) => unknown;
 export type EventMap = { [event: string]: Listener };
 
@@ -52,7 +52,9 @@ export class Emitter<E extends EventMap> {
       try {
         const result = run[i]!(a, b);
         if (result !== undefined && typeof (result as PromiseLike<unknown>).then === "function") {
-          (result as PromiseLike<unknown>).then(undefined, (error: unknown) => this._onListenerError(error, event as string));
+          (result as PromiseLike<unknown>).then(undefined, (error: unknown) =>
+            this._onListenerError(error, event as string),
+          );
         }
       } catch (error) {
         this._onListenerError(error, event as string);

@@ -111,7 +111,8 @@ function readRemoteErrorInfo(value: unknown, depth: number): RemoteErrorInfo {
     if (typeof v.name === "string") info.name = v.name;
     if (typeof v.code === "string" || typeof v.code === "number") info.code = v.code;
     if (v.data !== undefined) info.data = v.data;
-    if (v.cause !== undefined && v.cause !== null && depth < CAUSE_DEPTH) info.cause = readRemoteErrorInfo(v.cause, depth + 1);
+    if (v.cause !== undefined && v.cause !== null && depth < CAUSE_DEPTH)
+      info.cause = readRemoteErrorInfo(v.cause, depth + 1);
     return info;
   }
   return { message: typeof value === "string" ? value : "remote handler failed" };

@@ -175,10 +175,12 @@ export class SessionManager extends Emitter<ManagerEvents> {
   }
 
   /** One-shot request: `request(message, options?)` on the default port, or `request("port", message, options?)`. */
-  request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  request<Reply = any>(port: string, message: Message, options?: SendOptions): Promise<Reply>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply>;
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  request<Reply = any>(port: string, message: Message, options?: SendOptions): Promise<Reply>;
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
   request<Reply = any>(a: string | Message, b?: Message | SendOptions, c?: SendOptions): Promise<Reply> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     if (typeof a !== "string") return this.default.request<Reply>(a, b as SendOptions | undefined);
     const port = this.port(a);
     if (port === undefined) {

@@ -171,8 +171,8 @@ export class Port {
   }
 
   /** One-shot request: a `once` session that sends `message` and ends with its reply. */
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
   request<Reply = any>(message: Message, options?: SendOptions): Promise<Reply> {
-    // eslint-disable-line @typescript-eslint/no-explicit-any
     let session: Session<Reply>;
     try {
       session = this.manager._create(this, ONCE);
@@ -376,7 +376,7 @@ export class Port {
 
   /** @internal A role-less port's own sid that ended lately: a message for it without `$turn` is a late reply. */
   _endedLately(id: number): boolean {
-    return this._endedLocal !== undefined && this._endedLocal.has(id);
+    return this._endedLocal?.has(id) === true;
   }
 
   /**

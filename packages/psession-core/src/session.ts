@@ -7,7 +7,6 @@ import {
   SessionChannelError,
   type SessionError,
   SessionInvalidError,
-  SessionSendError,
   SessionTimeoutError,
   fromRemoteErrorInfo,
   toSendError,
@@ -27,7 +26,8 @@ const IDLE = 0;
 const REPLY = 1;
 const RETRY = 2;
 
-type Resolve = (reply: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+type Resolve = (reply: any) => void;
 type Reject = (error: Error) => void;
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -43,8 +43,8 @@ const inspect: unique symbol = Symbol.for("nodejs.util.inspect.custom") as never
  * its messages with the `$turn` it answers (`$re`). That one pair of numbers gives turn matching,
  * de-duplication and "never answer an answer".
  */
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
 export class Session<Reply = any> extends Emitter<SessionEvents> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly id: number;
   /** True for a session the remote opened (this side answers it). */
   readonly remote: boolean;
@@ -181,6 +181,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     port._stats.requests++;
     this._sendTimeout = timeout > 0 ? timeout : Infinity;
     this._retriesLeft = retries > 0 ? Math.floor(retries) : 0;
+    // biome-ignore lint/complexity/useMathMinMax: NaN must become 0, which Math.max would keep
     this._sendInterval = interval > 0 ? interval : 0;
     this._attempt = 0;
     if (this._retriesLeft > 0 && port.manager._wire) out.$try = 1;
@@ -641,7 +642,8 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
 
 /** Rarely needed state, allocated on first use. @internal */
 interface SessionExtras {
-  onProgress: ((message: any) => unknown) | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  onProgress: ((message: any) => unknown) | undefined;
   transfer: TransferExtras | undefined;
   unwatch: (() => void) | undefined;
   controller: AbortController | undefined;
@@ -673,7 +675,7 @@ function clearEchoed(out: Message, direction: string): void {
 function copyProtoKey(out: Message, message: Message): void {
   Object.setPrototypeOf(out, Object.prototype);
   Object.defineProperty(out, "__proto__", {
-    value: message.__proto__,
+    value: Object.getOwnPropertyDescriptor(message, "__proto__")?.value,
     enumerable: true,
     writable: true,
     configurable: true,

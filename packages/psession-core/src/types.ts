@@ -3,7 +3,8 @@ import type { Session } from "./session.js";
 import type { PortState } from "./stats.js";
 
 /** Any message object. psession only reads and writes its sid field. */
-export type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+export type Message = Record<string, any>;
 
 /** Sends one message to the remote. A thrown error or rejected promise fails that send attempt. */
 export type Sender = (message: Message, extras?: TransferExtras) => void | Promise<void>;
@@ -38,7 +39,8 @@ export interface SendOptions {
    */
   transfer?: readonly unknown[];
   /** Interim messages the remote sends with `session.progress()` before its answer; each restarts the timeout. */
-  onProgress?: (message: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  onProgress?: (message: any) => unknown;
 }
 
 export interface SessionOptions {
@@ -106,11 +108,12 @@ export interface SessionManagerOptions {
   errorKey?: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
 export type Handler = (message: any, session: Session) => unknown;
 
 export interface ManagerEvents {
-  [event: string]: (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  [event: string]: (...args: any[]) => unknown;
   "session:create": (session: Session) => unknown;
   "session:end": (session: Session, reason: unknown) => unknown;
   /** A message without a session id, from `receive()` / `attach()`. */
@@ -125,8 +128,10 @@ export interface ManagerEvents {
 }
 
 export interface SessionEvents {
-  [event: string]: (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  [event: string]: (...args: any[]) => unknown;
   /** A message from the remote that no pending send was waiting for (a new turn). */
-  next: (message: any, session: Session) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+  next: (message: any, session: Session) => unknown;
   end: (reason: unknown, session: Session) => unknown;
 }

@@ -46,8 +46,16 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }, 60_000);
 
@@ -56,21 +64,25 @@ afterAll(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
 });
 
-test.skipIf(!available)("a page and a Web Worker hold sessions in Chromium", async () => {
-  const page = await browser.newPage();
-  try {
-    await page.goto(origin);
-    await page.waitForFunction(() => typeof window.runDialogue === "function");
-    const result = await page.evaluate((url) => window.runDialogue(url), `${origin}/worker.js`);
-    expect(result).toEqual({
-      // $re: the turn each answer belongs to (docs/protocol.md).
-      once: { type: "response", payload: 100, sid: 1, $re: 1 },
-      first: { status: "needPassword", sid: 2, $re: 2 },
-      second: { status: "ok", sid: 2, $re: 3 },
-      timedOut: true,
-      live: 0,
-    });
-  } finally {
-    await page.close();
-  }
-}, 60_000);
+test.skipIf(!available)(
+  "a page and a Web Worker hold sessions in Chromium",
+  async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(origin);
+      await page.waitForFunction(() => typeof window.runDialogue === "function");
+      const result = await page.evaluate((url) => window.runDialogue(url), `${origin}/worker.js`);
+      expect(result).toEqual({
+        // $re: the turn each answer belongs to (docs/protocol.md).
+        once: { type: "response", payload: 100, sid: 1, $re: 1 },
+        first: { status: "needPassword", sid: 2, $re: 2 },
+        second: { status: "ok", sid: 2, $re: 3 },
+        timedOut: true,
+        live: 0,
+      });
+    } finally {
+      await page.close();
+    }
+  },
+  60_000,
+);

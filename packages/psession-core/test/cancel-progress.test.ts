@@ -1,13 +1,7 @@
 // Issue 8 items 4 and 5: cancel reaches the handler; progress reaches the initiator and keeps its
 // send alive. On the in-memory pair here; over real sockets in the ws and net suites.
 import { afterEach, describe, expect, test } from "vitest";
-import {
-  SessionAbortError,
-  SessionCancelError,
-  SessionTimeoutError,
-  type Message,
-  type Session,
-} from "psession";
+import { SessionAbortError, SessionCancelError, SessionTimeoutError, type Message, type Session } from "psession";
 import { delay, loopback, settle } from "./helpers.js";
 
 const pairs: ReturnType<typeof loopback>[] = [];
@@ -36,34 +30,49 @@ function slowServer() {
 
 describe("cancel reaches the handler (issue 8 item 4)", () => {
   const cases: [string, (p: ReturnType<typeof slowServer>) => Promise<unknown>][] = [
-    ["session.cancel()", async ({ client, clientPort }) => {
-      const s = client.createSession(clientPort.name);
-      const p = settle(s.send({ q: 1 }));
-      await delay(10);
-      s.cancel();
-      return p;
-    }],
-    ["session.abort()", async ({ client, clientPort }) => {
-      const s = client.createSession(clientPort.name);
-      const p = settle(s.send({ q: 1 }));
-      await delay(10);
-      s.abort();
-      return p;
-    }],
-    ["an AbortSignal", async ({ clientPort }) => {
-      const controller = new AbortController();
-      const p = settle(clientPort.request({ q: 1 }, { signal: controller.signal }));
-      await delay(10);
-      controller.abort(new Error("user left"));
-      return p;
-    }],
-    ["the final timeout", async ({ clientPort }) => settle(clientPort.request({ q: 1 }, { timeout: 20, retryCount: 1 }))],
-    ["the initiator's port destroyed", async ({ clientPort }) => {
-      const p = settle(clientPort.request({ q: 1 }));
-      await delay(10);
-      clientPort.destroy();
-      return p;
-    }],
+    [
+      "session.cancel()",
+      async ({ client, clientPort }) => {
+        const s = client.createSession(clientPort.name);
+        const p = settle(s.send({ q: 1 }));
+        await delay(10);
+        s.cancel();
+        return p;
+      },
+    ],
+    [
+      "session.abort()",
+      async ({ client, clientPort }) => {
+        const s = client.createSession(clientPort.name);
+        const p = settle(s.send({ q: 1 }));
+        await delay(10);
+        s.abort();
+        return p;
+      },
+    ],
+    [
+      "an AbortSignal",
+      async ({ clientPort }) => {
+        const controller = new AbortController();
+        const p = settle(clientPort.request({ q: 1 }, { signal: controller.signal }));
+        await delay(10);
+        controller.abort(new Error("user left"));
+        return p;
+      },
+    ],
+    [
+      "the final timeout",
+      async ({ clientPort }) => settle(clientPort.request({ q: 1 }, { timeout: 20, retryCount: 1 })),
+    ],
+    [
+      "the initiator's port destroyed",
+      async ({ clientPort }) => {
+        const p = settle(clientPort.request({ q: 1 }));
+        await delay(10);
+        clientPort.destroy();
+        return p;
+      },
+    ],
   ];
   for (const [how, run] of cases) {
     test(`${how}: the handler's session.signal aborts, its end event fires, its answer is dropped`, async () => {
@@ -153,11 +162,14 @@ describe("progress (issue 8 item 5)", () => {
       await delay(5);
       return { ok: true };
     });
-    const reply = await pair.clientPort.request({}, {
-      onProgress: () => {
-        throw new Error("ui gone");
+    const reply = await pair.clientPort.request(
+      {},
+      {
+        onProgress: () => {
+          throw new Error("ui gone");
+        },
       },
-    });
+    );
     expect(reply).toMatchObject({ ok: true });
     expect(pair.errors.map((e) => e.message)).toContain("ui gone");
   });

@@ -11,7 +11,7 @@ import {
   maxFrameBytesSetting,
   SessionAbortError,
   SessionChannelError,
-  SessionError,
+  type SessionError,
   SessionManager,
   type ConnectionPortsOptions,
   type EndReason,
@@ -112,7 +112,11 @@ describe("refusals: reported, the connection ended, nothing attached", () => {
   test.each([
     ["the manager's default port", "default", () => {}],
     ["a createPort() port", "mine", (m: SessionManager) => void m.createPort("mine")],
-    ["another attach()'s port", "other", (m: SessionManager) => void attach(m, createMemoryTransportPair()[0], { port: "other" })],
+    [
+      "another attach()'s port",
+      "other",
+      (m: SessionManager) => void attach(m, createMemoryTransportPair()[0], { port: "other" }),
+    ],
   ])("a portName naming %s (port hijack)", async (_what, name, prepare) => {
     const server = manager();
     prepare(server);
@@ -123,7 +127,9 @@ describe("refusals: reported, the connection ended, nothing attached", () => {
     expect(ended.map(([c, why]) => [c, why])).toEqual([[a.serverEnd, "refused"]]);
     expect(a.serverEnd.closed).toBe(true);
     expect(server.errors).toHaveLength(1);
-    expect(server.errors[0]!.message).toMatch(new RegExp(`connection refused: port "${name}" exists but was not made by this server`));
+    expect(server.errors[0]!.message).toMatch(
+      new RegExp(`connection refused: port "${name}" exists but was not made by this server`),
+    );
     expect(server.ports.get(name)).toBe(before); // untouched
   });
 
@@ -227,7 +233,10 @@ describe("a name held by a live connection: the newer connection supersedes it",
     const second = connect("kiosk");
     const secondSeen: unknown[] = [];
     second.clientEnd.onMessage((m) => void secondSeen.push(m));
-    const failure = await request.then(() => undefined, (e: unknown) => e);
+    const failure = await request.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(SessionAbortError);
     expect((failure as Error).message).toMatch(/superseded/);
     expect(Date.now() - started).toBeLessThan(1000); // at once, not at its timeout
@@ -364,7 +373,9 @@ test("describeConnectionPorts names the per-connection ports of a manager, or sa
   const { handle, connect } = memoryServer(server, { portName: (_c, info) => info.id });
   expect(describeConnectionPorts(server)).toBe("this manager gives each connection its own port (no connection now)");
   for (const id of ["a", "b", "c"]) connect(id);
-  expect(describeConnectionPorts(server)).toBe('this manager gives each connection its own port (3 now: "a", "b", "c")');
+  expect(describeConnectionPorts(server)).toBe(
+    'this manager gives each connection its own port (3 now: "a", "b", "c")',
+  );
   for (const id of ["d", "e", "f", "g"]) connect(id);
   expect(describeConnectionPorts(server)).toBe(
     'this manager gives each connection its own port (7 now: "a", "b", "c", "d", "e", …)',
@@ -378,7 +389,13 @@ describe("shared option checks", () => {
     expect(heartbeatSettings(undefined, "x")).toBeUndefined();
     expect(heartbeatSettings({ interval: 100 }, "x")).toEqual({ interval: 100, timeout: 100 });
     expect(heartbeatSettings({ interval: 100, timeout: 20 }, "x")).toEqual({ interval: 100, timeout: 20 });
-    for (const bad of [{ interval: 0 }, { interval: -1 }, { interval: Number.NaN }, { interval: 2 ** 31 }, { interval: 10, timeout: 0 }]) {
+    for (const bad of [
+      { interval: 0 },
+      { interval: -1 },
+      { interval: Number.NaN },
+      { interval: 2 ** 31 },
+      { interval: 10, timeout: 0 },
+    ]) {
       expect(() => heartbeatSettings(bad, "x")).toThrow(RangeError);
     }
   });

@@ -83,11 +83,15 @@ describe("hangs and silent losses (issue 15 items 6-8)", () => {
     server.on("error", () => {});
     attach(client, jsonEnd(a));
     attach(server, jsonEnd(b));
-    server.handle((m) => (m.kind === "bigint" ? { n: 10n } : (() => {
-      const cycle: Message = {};
-      cycle.self = cycle;
-      return cycle;
-    })()));
+    server.handle((m) =>
+      m.kind === "bigint"
+        ? { n: 10n }
+        : (() => {
+            const cycle: Message = {};
+            cycle.self = cycle;
+            return cycle;
+          })(),
+    );
     for (const kind of ["bigint", "cycle"]) {
       const started = Date.now();
       const outcome = await settle(client.request({ kind }));
@@ -139,10 +143,20 @@ describe("hangs and silent losses (issue 15 items 6-8)", () => {
 describe("CPU and process lifetime (issue 15 item 14)", () => {
   const core = fileURLToPath(new URL("../src/index.ts", import.meta.url));
   const run = (body: string) =>
-    spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `import { SessionManager } from ${JSON.stringify(core)};\n${body}`], {
-      encoding: "utf8",
-      timeout: 15_000,
-    });
+    spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `import { SessionManager } from ${JSON.stringify(core)};\n${body}`,
+      ],
+      {
+        encoding: "utf8",
+        timeout: 15_000,
+      },
+    );
 
   test("sessionTimeout 0 with 60k pending sends: no busy sweeping while idle", () => {
     const r = run(`
@@ -235,7 +249,7 @@ describe("small things (issue 15 item 19, issue 7 items 6-7)", () => {
     await clientPort.request(JSON.parse('{"__proto__": {"polluted": true}, "q": 1}'));
     expect(Object.getPrototypeOf(seen)).toBe(Object.prototype);
     expect((seen as { polluted?: boolean }).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(seen, "__proto__")).toBe(true);
+    expect(Object.hasOwn(seen as object, "__proto__")).toBe(true);
   });
 
   test("ports, sessions and the manager print as one short line", () => {
@@ -272,7 +286,8 @@ describe("transfer lists (for workers)", () => {
     const seen: { message: Message; transfer?: readonly unknown[] }[] = [];
     const m = make({ sessionTimeout: 20 });
     attach(m, {
-      send: (message: unknown, extras?: { transfer?: readonly unknown[] }) => void seen.push({ message: message as Message, transfer: extras?.transfer }),
+      send: (message: unknown, extras?: { transfer?: readonly unknown[] }) =>
+        void seen.push({ message: message as Message, transfer: extras?.transfer }),
       onMessage: () => () => {},
     });
     const buffer = new ArrayBuffer(8);
@@ -305,7 +320,9 @@ test("a server that sends on a port with no transport is told that each connecti
     end: () => {},
   });
   const outcome = await settle(server.request({ q: 1 }));
-  expect((outcome as Error).message).toMatch(/port "default" has no transport attached; this manager gives each connection its own port \(1 now: "device-7"\)/);
+  expect((outcome as Error).message).toMatch(
+    /port "default" has no transport attached; this manager gives each connection its own port \(1 now: "device-7"\)/,
+  );
   handle.close();
   void a;
 });

@@ -6,7 +6,8 @@ import { afterEach, expect, test } from "vitest";
 import { SessionCancelError, SessionManager, attach, type Transport } from "psession";
 import { delay, settle } from "./helpers.js";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: messages and listeners are the application's own shapes
+type Json = Record<string, any>;
 
 /** The hand-written device: "What a full peer does", rule by rule. */
 function startDevice() {
@@ -163,7 +164,10 @@ test("a retry after a lost answer: the device runs the toggle once and answers t
 test("progress: interim temperatures reach onProgress and keep a 30 ms timeout alive", async () => {
   const { manager } = await setUp();
   const seen: number[] = [];
-  const reply = await manager.request({ command: "heat" }, { timeout: 30, onProgress: (p) => void seen.push(p.temperature) });
+  const reply = await manager.request(
+    { command: "heat" },
+    { timeout: 30, onProgress: (p) => void seen.push(p.temperature) },
+  );
   expect(reply).toMatchObject({ temperature: 21 });
   expect(seen).toEqual([18, 19, 20]);
 });

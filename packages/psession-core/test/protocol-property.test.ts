@@ -31,7 +31,11 @@ const plan: fc.Arbitrary<Plan> = fc.record({
 });
 
 /** A memory end behind a channel that follows the plan's delays, duplicates and drops, in turn. */
-function chaotic(end: Transport<Message>, p: Plan, counter: { sent: number; timers: Set<ReturnType<typeof setTimeout>> }) {
+function chaotic(
+  end: Transport<Message>,
+  p: Plan,
+  counter: { sent: number; timers: Set<ReturnType<typeof setTimeout>> },
+) {
   let n = 0;
   const transport: Transport<Message> = {
     role: p.roles ? end.role : undefined,
@@ -42,10 +46,13 @@ function chaotic(end: Transport<Message>, p: Plan, counter: { sent: number; time
       const copies = p.copies[i % p.copies.length]!;
       for (let c = 0; c < copies; c++) {
         counter.sent++;
-        const t = setTimeout(() => {
-          counter.timers.delete(t);
-          end.send(message);
-        }, p.delays[(i + c) % p.delays.length]!);
+        const t = setTimeout(
+          () => {
+            counter.timers.delete(t);
+            end.send(message);
+          },
+          p.delays[(i + c) % p.delays.length]!,
+        );
         counter.timers.add(t);
       }
     },

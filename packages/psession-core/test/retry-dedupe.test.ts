@@ -25,7 +25,14 @@ function lossyPair(lose: (message: Message, index: number) => boolean) {
   const errors: Error[] = [];
   client.on("error", (e) => void errors.push(e));
   server.on("error", (e) => void errors.push(e));
-  return { client, server, clientPort: attach(client, a, { role: "client" }), errors, lossy, serverAttach: () => attach(server, lossy, { role: "server" }) };
+  return {
+    client,
+    server,
+    clientPort: attach(client, a, { role: "client" }),
+    errors,
+    lossy,
+    serverAttach: () => attach(server, lossy, { role: "server" }),
+  };
 }
 
 test("a lost reply: the retry is answered from the reply cache, the handler runs once", async () => {
@@ -54,7 +61,9 @@ test("a slow handler: retries that arrive while it works are dropped, the handle
 });
 
 test("multi-turn: the reply to the password turn is lost; the retried turn is answered once", async () => {
-  const { server, client, clientPort, serverAttach } = lossyPair((m) => m.status === "ok" && !("seen" in lost) && (lost.seen = true));
+  const { server, client, clientPort, serverAttach } = lossyPair(
+    (m) => m.status === "ok" && !("seen" in lost) && (lost.seen = true),
+  );
   const lost: { seen?: boolean } = {};
   serverAttach();
   let passwordsChecked = 0;
