@@ -360,7 +360,9 @@ export class SessionManager extends Emitter<ManagerEvents> {
     if (this._wire) {
       if (message.$cancel !== undefined) return undefined; // nothing left to cancel
       if (message.$re !== undefined || message.$progress !== undefined || message[this._errorKey] !== undefined) {
-        this._late(id, port);
+        // A re-sent attempt ($try ≥ 2) of an answer whose session has ended: its first attempt was
+        // delivered or reported already; the retry is expected noise, not news.
+        if (!(message.$try > 1)) this._late(id, port);
         return undefined;
       }
     } else if (message[this._errorKey] !== undefined) {
