@@ -15,6 +15,15 @@ import { bytesOf, jsonSerializer, sizeOf, textOf, utf8Length } from "./serialize
 import { CLOSED, CONNECTING, OPEN, type WebSocketLike } from "./types.js";
 
 const STATES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
+/** The TCP socket under a `ws` socket, as far as corking goes. */
+interface Corkable {
+  cork?(): void;
+  uncork(): void;
+  readonly writableLength: number;
+}
+
+/** Most bytes of answers held back (corked) while a busy connection's inbox is delivered. */
+const COALESCE_BYTES = 16 * 1024;
 
 /** A `ws` WebSocket (Node): EventEmitter API, ping/pong, pause/resume, write callbacks. */
 interface NodeSocket extends WebSocketLike {
@@ -104,8 +113,8 @@ export class SocketTransport implements Transport<unknown> {
   /** The core paused reading (back-pressure): nothing is delivered until resume(). */
   private held = false;
   private continuing = false;
-  /** The TCP socket under a busy connection is corked until the next turn (see corkAnswers). */
-  private corked = false;
+  /** The TCP socket under a busy connection, corked while its inbox is delivered (see corkAnswers). */
+  private corked: Corkable | undefined = undefined;
   /** Frames left to decode without stack traces after an undecodable one (see stackless.ts). */
   private suspect = 0;
 
@@ -382,6 +391,7 @@ export class SocketTransport implements Transport<unknown> {
       s.off("message", this.nodeMessage);
       s.off("pong", this.pong);
       // Let go while reading was paused: the socket reads again for whoever has it now.
+      this.uncorkAnswers();
       if (this.inbox !== undefined || this.held) {
         this.inbox = undefined;
         this.held = false;
@@ -449,29 +459,35 @@ export class SocketTransport implements Transport<unknown> {
     if (this.lostReason !== undefined) return;
     if (i < inbox.length) {
       this.inboxHead = i;
+      if (this.held || (this.corked?.writableLength ?? 0) >= COALESCE_BYTES) this.uncorkAnswers();
       if (!this.held) this.continueLater();
       return;
     }
     this.inbox = undefined;
+    this.uncorkAnswers();
     if (!this.held) (this.channel as NodeSocket).resume!();
   };
 
   /**
-   * A busy connection's answers leave together, once per turn: `ws` writes every message with its
-   * own syscall, which would make each frame of a flooding peer cost the server several times its
-   * decoding. Corks the TCP socket under the `ws` socket (its `_socket`, when there is one) until
-   * the next turn.
+   * A busy connection's answers leave together: `ws` writes every message with its own syscall,
+   * which would make each frame of a flooding peer cost the server several times its decoding.
+   * While its inbox is delivered, the TCP socket under the `ws` socket (its `_socket`, when there is
+   * one) is corked; it is uncorked once the inbox is empty, every COALESCE_BYTES, and when the core
+   * pauses reading (back-pressure must see the bytes leave).
    */
   private corkAnswers(): void {
-    if (this.corked) return;
-    const tcp = (this.channel as { _socket?: { cork?(): void; uncork?(): void } })._socket;
+    if (this.corked !== undefined) return;
+    const tcp = (this.channel as { _socket?: Corkable })._socket;
     if (tcp === undefined || typeof tcp.cork !== "function" || typeof tcp.uncork !== "function") return;
     tcp.cork();
-    this.corked = true;
-    setImmediate(() => {
-      this.corked = false;
-      tcp.uncork!();
-    });
+    this.corked = tcp;
+  }
+
+  private uncorkAnswers(): void {
+    const tcp = this.corked;
+    if (tcp === undefined) return;
+    this.corked = undefined;
+    tcp.uncork();
   }
 
   /** The core's pause(): the frame being delivered is the last until release(). */
@@ -479,6 +495,7 @@ export class SocketTransport implements Transport<unknown> {
     if (this.held || this.lostReason !== undefined) return;
     this.held = true;
     (this.channel as NodeSocket).pause!();
+    this.uncorkAnswers();
   }
 
   /** The core's resume(). */
@@ -633,6 +650,7 @@ export class SocketTransport implements Transport<unknown> {
     this.lostReason = reason;
     this.stopReading();
     this.inbox = undefined;
+    this.uncorkAnswers();
     this.rejectQueue(reason);
     this.messageListeners = [];
     this.drainListeners = [];
