@@ -1,6 +1,7 @@
 // Issue 14 with the attacking peer written by hand (NDJSON over node:net): forged answers, errors,
-// cancels and progress aimed at another connection's sessions, `__proto__` keys, and taking over a
-// live connection's port name. (Naming a port the server did not make: server-handle.test.ts.)
+// cancels and progress aimed at another connection's sessions, `__proto__` keys, taking over a
+// live connection's port name, more sessions than maxResponders. (Naming a port the server did
+// not make: server-handle.test.ts.)
 import net from "node:net";
 import { attach, type NetServerAttachOptions } from "@psession/net";
 import { SessionAbortError, SessionManager, type Port } from "psession";
@@ -198,4 +199,24 @@ test("taking over a live connection's port name aborts its sessions at once; not
   second.send({ sid: asked.sid, $re: asked.$turn, ok: "second" });
   expect(await next).toMatchObject({ ok: "second" });
   expect(srv.ports.get("kiosk")).toBe(kiosk);
+});
+
+test("5,000 sessions opened against a handler that never answers: 1,024 reach it, the rest are refused at once (SessionOverloadError)", async () => {
+  const { m: srv, peer } = await server(); // maxResponders: the default, 1,024 per port
+  let started = 0;
+  srv.handle(() => {
+    started++;
+    return new Promise(() => {});
+  });
+  const attacker = await peer();
+  let lines = "";
+  for (let i = 0; i < 5000; i++) lines += `${JSON.stringify({ sid: 2 * i + 1, $turn: i + 1, n: i })}\n`;
+  attacker.socket.write(lines);
+  await until(() => attacker.messages.length === 5000 - 1024, 10_000);
+  expect(started).toBe(1024);
+  expect(srv.size).toBe(1024);
+  expect(attacker.messages[0]).toMatchObject({ sid: 2049, $re: 1025, $error: { name: "SessionOverloadError" } });
+  expect(
+    attacker.messages.every((m) => (m.$error as { name?: string } | undefined)?.name === "SessionOverloadError"),
+  ).toBe(true);
 });

@@ -1,6 +1,7 @@
 // Issue 14 with the attacking peer written by hand (raw WebSocket frames over node:net): forged
 // answers, errors, cancels and progress aimed at another connection's sessions, `__proto__` keys,
-// taking over a live connection's port name, and naming a port the server did not make.
+// taking over a live connection's port name, naming a port the server did not make, and more
+// sessions than maxResponders.
 import { attach } from "@psession/ws";
 import { SessionAbortError, type Port } from "psession";
 import type { AddressInfo } from "node:net";
@@ -192,4 +193,24 @@ test("a portName naming the manager's 'default' port (the README's ?id= pattern)
   expect(attacker.messages).toEqual([]);
   expect(await server.request({ secret: 1 })).toMatchObject({ from: "upstream" });
   expect((wss.address() as AddressInfo).port).toBe(portOf(url));
+});
+
+test("5,000 sessions opened against a handler that never answers: 1,024 reach it, the rest are refused at once (SessionOverloadError)", async () => {
+  const { wss, url } = await startServer();
+  const server = manager();
+  attach<WebSocket>(server, wss); // maxResponders: the default, 1,024 per port
+  let started = 0;
+  server.handle(() => {
+    started++;
+    return new Promise(() => {});
+  });
+  const attacker = await peer(url);
+  for (let i = 0; i < 5000; i++) attacker.send({ sid: 2 * i + 1, $turn: i + 1, n: i });
+  await until(() => attacker.messages.length === 5000 - 1024, 10_000);
+  expect(started).toBe(1024);
+  expect(server.size).toBe(1024);
+  expect(attacker.messages[0]).toMatchObject({ sid: 2049, $re: 1025, $error: { name: "SessionOverloadError" } });
+  expect(
+    attacker.messages.every((m) => (m.$error as { name?: string } | undefined)?.name === "SessionOverloadError"),
+  ).toBe(true);
 });
