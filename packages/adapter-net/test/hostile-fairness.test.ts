@@ -8,7 +8,7 @@ import net from "node:net";
 import { afterEach, expect, test } from "vitest";
 import { startFlooder, startServer, type ServerProcess } from "./hostile-process.js";
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const WINDOW_MS = 500;
 const sockets: net.Socket[] = [];
 afterEach(() => {

@@ -39,7 +39,7 @@ test.each(["length-prefix", "ndjson"] as const)(
     }
     // Every connection is open and its 5 bytes were read.
     let stats = await server.stats();
-    for (let i = 0; i < 100 && stats.connections < CONNECTIONS; i++) {
+    for (let i = 0; i < 500 && stats.connections < CONNECTIONS; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       stats = await server.stats();
     }

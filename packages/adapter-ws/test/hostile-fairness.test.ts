@@ -9,7 +9,7 @@ import { afterEach, expect, test } from "vitest";
 import { startFlooder, startServer, type ServerProcess } from "./hostile-process.js";
 import { clientFrame, rawUpgrade, serverFrames } from "./raw-client.js";
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 const WINDOW_MS = 500;
 const sockets: net.Socket[] = [];
 afterEach(() => {
