@@ -496,3 +496,6 @@ export function runConformance(name: string, factory: PairFactory, options: Conf
     }
   });
 }
+
+export { MiB, hostileProcesses } from "./hostile-processes.js";
+export type { HostileProcesses, Memory, ServerOptions, ServerProcess, ServerStats } from "./hostile-processes.js";
