@@ -191,7 +191,14 @@ async function pair(
 }
 
 /** One controller, `devices` responders, every round one request to each device at once. */
-async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, psessionSide: boolean) {
+type FanOutKind = "raw" | "raw5" | "psession";
+const FAN_OUT_NAMES: Record<FanOutKind, string> = {
+  raw: "raw MQTT.js + id map",
+  raw5: "raw MQTT.js 5 responseTopic + correlationData",
+  psession: "@psession/mqtt",
+};
+
+async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind: FanOutKind) {
   const base = `bench/${process.pid}/${++topics}`;
   const clients: Client[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -205,7 +212,7 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, pses
   const controllerClient = await connectClient(url, { protocolVersion });
   setNoDelay(controllerClient, true);
   let call: (device: number) => Promise<unknown>;
-  if (psessionSide) {
+  if (kind === "psession") {
     const attachments = await Promise.all(
       clients.map(async (c, i) => {
         const m = new SessionManager({ sessionTimeout: TIMEOUT });
@@ -228,6 +235,31 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, pses
     });
     void attachments;
     call = (device) => controller.request(`d${device}`, { v: device });
+  } else if (kind === "raw5") {
+    // Hand-written MQTT 5 request/response: the id as correlationData, the answer on responseTopic.
+    await Promise.all(
+      clients.map(async (c, i) => {
+        c.on("message", (_topic, payload, packet) => {
+          const { responseTopic, correlationData } = packet.properties ?? {};
+          const m = JSON.parse(payload.toString());
+          c.publish(responseTopic!, JSON.stringify({ v: m.v }), { qos: 1, properties: { correlationData } });
+        });
+        await c.subscribeAsync(`${base}/d${i}/in`, { qos: 1 });
+      }),
+    );
+    const ids = createIdMapClient(TIMEOUT);
+    controllerClient.on("message", (_topic, payload, packet) => {
+      ids.settle(Number(String(packet.properties?.correlationData)), JSON.parse(payload.toString()));
+    });
+    await controllerClient.subscribeAsync(`${base}/+/out`, { qos: 1 });
+    closers.push(async () => ids.dispose());
+    call = (device) =>
+      ids.call((id) =>
+        controllerClient.publish(`${base}/d${device}/in`, JSON.stringify({ v: device }), {
+          qos: 1,
+          properties: { responseTopic: `${base}/d${device}/out`, correlationData: Buffer.from(String(id)) },
+        }),
+      );
   } else {
     await Promise.all(
       clients.map(async (c, i) => {
@@ -262,7 +294,9 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, pses
 
 async function fanOutRows(label: string, url: string, protocolVersion: 4 | 5): Promise<(string | number)[][]> {
   const DEVICES = 200;
-  const sides = [await fanOut(url, protocolVersion, DEVICES, false), await fanOut(url, protocolVersion, DEVICES, true)];
+  const kinds: FanOutKind[] = protocolVersion === 5 ? ["raw", "raw5", "psession"] : ["raw", "psession"];
+  const sides: Awaited<ReturnType<typeof fanOut>>[] = [];
+  for (const kind of kinds) sides.push(await fanOut(url, protocolVersion, DEVICES, kind));
   try {
     const times = sides.map(() => [] as number[]);
     for (let r = 0; r < 5; r++) for (const side of sides) await side.round(); // warm-up
@@ -279,7 +313,7 @@ async function fanOutRows(label: string, url: string, protocolVersion: 4 | 5): P
       const sorted = [...times[i]!].sort((a, b) => a - b);
       return [
         label,
-        i === 0 ? "raw MQTT.js + id map" : "@psession/mqtt",
+        FAN_OUT_NAMES[kinds[i]!],
         fmt(ms, 2),
         fmt(sorted[Math.floor(sorted.length * 0.9)]!, 2),
         fmt((DEVICES * 1000) / ms),

@@ -17,6 +17,7 @@ console.log(`psession benchmarks — ${new Date().toISOString().slice(0, 10)}`);
 console.log(
   `machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
 );
+console.log(`code: ${import.meta.resolve("psession")} (the built packages, as users run them)`);
 if (typeof (globalThis as { gc?: unknown }).gc !== "function")
   console.log("(heap figures need --expose-gc; `pnpm bench` passes it)");
 

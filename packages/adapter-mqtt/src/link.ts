@@ -230,6 +230,7 @@ export class MqttLink implements PortLink {
   private replace(old: PortTransport, reason: Error): void {
     const fresh = this.transport(old.name, old.topic, old.replyTopic, old.channel);
     fresh.routes = old.routes;
+    fresh.lastSeen = old.lastSeen;
     this.outbox.move(old, fresh);
     this.outbox.releaseAll(old);
     this.ports.set(old.name, fresh);
@@ -372,6 +373,7 @@ export class MqttLink implements PortLink {
       throw new SessionChannelError("NOT_OPEN", `port "${transport.name}": the MQTT client is disconnecting`);
     }
     this.client.publish(topic, payload, options, transport.published);
+    transport.bytesSent += payload.length;
   }
 
   private readonly reportPublishError = (error?: Error): void => {
@@ -497,6 +499,7 @@ export class MqttLink implements PortLink {
       if (properties !== undefined) this.route(transport, sid as number, own, properties.responseTopic, correlation);
       if (own) this.outbox.release(transport, sid as number);
     }
+    transport.bytesReceived += payload.length;
     transport.deliver(message);
   }
 
@@ -540,6 +543,8 @@ export class MqttLink implements PortLink {
     }
     if (online) {
       this.offline.delete(name);
+      const transport = this.ports.get(name);
+      if (transport !== undefined && !retained) transport.lastSeen = Date.now();
       return;
     }
     this.offline.add(name);

@@ -38,6 +38,16 @@ export class PortTransport implements Transport<unknown> {
   private subscribed = false;
   /** Ask the core for each attempt's timeout: it becomes the request's MQTT 5 message expiry. */
   readonly timeouts = true;
+  /**
+   * Payload bytes this port published and received (messages delivered to it): the encoded
+   * payloads only, without MQTT packet headers, topics or properties, as one client and its socket
+   * carry every port at once. A string payload (the JSON serializer's) counts its length: its byte
+   * count when ASCII.
+   */
+  bytesSent = 0;
+  bytesReceived = 0;
+  /** When the device's status topic last said "online" (epoch ms, as it arrived; retained ones not counted). */
+  lastSeen: number | undefined = undefined;
 
   constructor(
     private readonly link: PortLink,

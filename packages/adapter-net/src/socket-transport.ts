@@ -60,6 +60,18 @@ export interface SocketTransport extends Transport<unknown> {
   readonly closed: boolean;
   /** Bytes queued toward the peer: the socket's `writableLength` plus this tick's batch. */
   readonly bufferedAmount: number;
+  /**
+   * The socket's own counters, `bytesWritten` / `bytesRead`, since this transport was made: every
+   * byte handed to it or read from it, framing (newlines, length prefixes) and heartbeat frames
+   * included. Kept once it is closed.
+   */
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /**
+   * With a heartbeat: when the peer last showed life (epoch ms), as of the heartbeat tick after a
+   * chunk came, so at most one interval late. Undefined without a heartbeat.
+   */
+  readonly lastSeen: number | undefined;
   onClose(listener: (reason?: unknown) => void): () => void;
   onDrain(listener: () => void): () => void;
   /** Stops reading from the peer (TCP flow control pushes back on it) until `resume()`. */
@@ -117,6 +129,11 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
   let drainListeners: (() => void)[] = [];
   let closed = false;
   let socketError: Error | undefined;
+  /** The socket's byte counters as last read (see bytesSent); what it carried before is not ours. */
+  const wroteBefore = socket.bytesWritten ?? 0;
+  const readBefore = socket.bytesRead ?? 0;
+  let wroteBytes = wroteBefore;
+  let readBytes = readBefore;
 
   const dispatch = (message: unknown): void => {
     if (typeof message === "object" && message !== null) {
@@ -533,6 +550,20 @@ export function createSocketTransport(socket: Socket, options: SocketTransportOp
     },
     get bufferedAmount() {
       return bufferedAmount();
+    },
+    get bytesSent() {
+      const n = socket.bytesWritten;
+      if (typeof n === "number") wroteBytes = n;
+      return wroteBytes - wroteBefore;
+    },
+    get bytesReceived() {
+      const n = socket.bytesRead;
+      if (typeof n === "number") readBytes = n;
+      return readBytes - readBefore;
+    },
+    get lastSeen() {
+      const seen = heartbeat?.seen;
+      return seen === undefined || seen === 0 ? undefined : seen;
     },
     send,
     onMessage(listener) {

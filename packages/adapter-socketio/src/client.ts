@@ -7,10 +7,11 @@ import {
   type SessionManager,
 } from "psession";
 import { createCodec, LABEL, type Codec } from "./codec.js";
-import { HELLO, helloOf, newId, parseArguments } from "./frames.js";
+import { emptyBatch, helloFrame, helloOf, newId, parseArguments, readsBatches } from "./frames.js";
 import { eventSetting, refuseHeartbeat, type ClientAttachOptions } from "./options.js";
 import { SocketIoTransport } from "./transport.js";
 import type { ClientSocketLike } from "./types.js";
+import { clientWire, NODE } from "./wire.js";
 
 /** Frames a reconnected client holds while it waits for the server's hello (Socket.IO replays). */
 const MAX_HELD = 10_000;
@@ -75,7 +76,11 @@ class ClientLink {
   /** `reconnect`: the parked port is re-attached only once the server's hello says it kept its sessions. */
   private held: unknown[] | undefined = undefined;
   private stopped = false;
+  /** The server's hello on this connection said it reads batches (see frames.ts). */
+  private peerBatches = false;
   private readonly relays = new Map<string, Relay>();
+  /** The engine.io connection whose upgrade to a WebSocket is watched (see watchUpgrade). */
+  private engine: object | undefined = undefined;
 
   constructor(
     private readonly manager: SessionManager,
@@ -85,6 +90,7 @@ class ClientLink {
 
   start(): Port {
     const port = this.bind();
+    this.watchUpgrade();
     if (this.socket.connected) this.hello();
     else this.transport!.hold();
     const s = this.socket;
@@ -100,6 +106,7 @@ class ClientLink {
   private readonly onConnect = (): void => {
     this.guard(() => {
       if (this.stopped) return;
+      this.watchUpgrade();
       const current = this.transport;
       if (current !== undefined && !current.closed) {
         // The first connection: the hello goes first, then the sends that waited.
@@ -131,6 +138,7 @@ class ClientLink {
   private readonly onDisconnect = (reason: unknown): void => {
     this.guard(() => {
       this.purgeSendBuffer();
+      this.peerBatches = false;
       this.waitingHello = false;
       this.held = undefined;
       const error = new SessionChannelError("CLOSED", `Socket.IO disconnected (${String(reason)})`);
@@ -169,22 +177,32 @@ class ClientLink {
         if (!this.waitingHello) this.fromRelay(parsed.via, parsed.frame);
         return;
       }
-      const message = this.decode(parsed.frame);
-      if (message === undefined) return;
-      const hello = helloOf(message);
-      if (hello !== undefined) {
-        this.onHello(hello);
-        return;
-      }
-      if (this.waitingHello) {
-        // A replay of the previous connection (connectionStateRecovery): kept for the parked port
-        // if the server kept its sessions, dropped otherwise.
-        if (this.held !== undefined && this.held.length < MAX_HELD) this.held.push(message);
-        return;
-      }
-      this.transport?.deliver(message);
+      const frame = parsed.frame;
+      if (!Array.isArray(frame)) this.onFrame(frame);
+      else if (frame.length === 0) this.report(emptyBatch());
+      else for (let i = 0; i < frame.length && !this.stopped; i++) this.onFrame(frame[i]);
     });
   };
+
+  /** One frame from the server, alone or out of a batch. */
+  private onFrame(frame: unknown): void {
+    const message = this.decode(frame);
+    if (message === undefined) return;
+    const hello = helloOf(message);
+    if (hello !== undefined) {
+      this.peerBatches = readsBatches(message);
+      if (this.transport !== undefined) this.transport.batching = this.peerBatches;
+      this.onHello(hello);
+      return;
+    }
+    if (this.waitingHello) {
+      // A replay of the previous connection (connectionStateRecovery): kept for the parked port
+      // if the server kept its sessions, dropped otherwise.
+      if (this.held !== undefined && this.held.length < MAX_HELD) this.held.push(message);
+      return;
+    }
+    this.transport?.deliver(message);
+  }
 
   /** A server that never says hello on this connection (not psession any more) kept nothing: start afresh. */
   private awaitHello(): void {
@@ -235,18 +253,43 @@ class ClientLink {
       duplicates,
       codec,
       out: (frame) => {
-        if (!socket.connected) throw new SessionChannelError("NOT_OPEN", "Socket.IO is not connected");
+        if (!socket.connected) throw notConnected();
         socket.emit(event, frame);
+      },
+      ready: () => {
+        if (!socket.connected) throw notConnected();
       },
       close: () => void socket.disconnect(),
       released: () => this.released(transport),
+      wire: NODE ? () => clientWire(socket) : undefined,
     });
     const port = attachTransport(this.manager, transport, { ...portOptions, port: name, reconnect });
+    transport.batching = this.peerBatches;
     this.transport = transport;
     this.port = port;
     if (!this.incarnations.has(port)) this.incarnations.set(port, newId());
     return port;
   }
+
+  /**
+   * Node: engine.io-client drops its WebSocket when the connection closes, so the transport finds
+   * the TCP socket under it (for its byte counts) as soon as it opens: when made, or on the
+   * engine's upgrade from long-polling. One listener per engine.io connection, none per message.
+   */
+  private watchUpgrade(): void {
+    if (!NODE) return;
+    this.upgraded(); // open already (a WebSocket from the start, or upgraded before the connect)
+    const engine = (this.socket as { io?: { engine?: { once?(event: string, listener: () => void): unknown } } }).io
+      ?.engine;
+    if (engine === undefined || engine === this.engine || typeof engine.once !== "function") return;
+    this.engine = engine;
+    engine.once("upgrade", this.upgraded);
+  }
+
+  private readonly upgraded = (): void => {
+    const transport = this.transport;
+    if (transport !== undefined && !transport.closed) transport.probeWire();
+  };
 
   /** psession let go of a transport: expected when it closed; otherwise the application took the port away. */
   private released(transport: SocketIoTransport): void {
@@ -258,7 +301,7 @@ class ClientLink {
     const id = this.port === undefined ? undefined : this.incarnations.get(this.port);
     if (id === undefined || !this.socket.connected) return;
     try {
-      this.socket.emit(this.settings.event, this.settings.codec.encode({ [HELLO]: id }));
+      this.socket.emit(this.settings.event, this.settings.codec.encode(helloFrame(id)));
     } catch (error) {
       this.report(error);
     }
@@ -380,6 +423,10 @@ class ClientLink {
 }
 
 /** Socket.IO's `retries` option makes every emit at-least-once: the channel may then deliver twice. */
+function notConnected(): SessionChannelError {
+  return new SessionChannelError("NOT_OPEN", "Socket.IO is not connected");
+}
+
 function retriesOf(socket: ClientSocketLike): boolean {
   const opts = (socket as { _opts?: { retries?: unknown } })._opts;
   return typeof opts?.retries === "number" && opts.retries > 0;

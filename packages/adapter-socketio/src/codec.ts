@@ -13,6 +13,8 @@ export interface Codec {
   readonly max: number;
   /** What to emit for `message`. Throws what the serializer throws, or a RangeError over `maxFrameBytes`. */
   encode(message: unknown): unknown;
+  /** A lower bound of the bytes of the frame `encode` returned last (to bound a batch). */
+  lastBytes: number;
   /** The message a frame holds. Throws a SessionChannelError: `DECODE_FAILED`, or `FRAME_TOO_LARGE`. */
   decode(frame: unknown): unknown;
 }
@@ -25,10 +27,12 @@ export function createCodec(serializer: Serializer | undefined, maxFrameBytes: n
 function objectCodec(max: number): Codec {
   return {
     max,
+    lastBytes: 0,
     encode(message) {
       const size = jsonSize(message, max);
       if (size > max)
         throw new RangeError(`message of at least ${size} bytes is over maxFrameBytes ${max} (or circular): not sent`);
+      this.lastBytes = size;
       return message;
     },
     decode(frame) {
@@ -48,11 +52,13 @@ function objectCodec(max: number): Codec {
 function serializerCodec(serializer: Serializer, max: number): Codec {
   return {
     max,
+    lastBytes: 0,
     encode(message) {
       const data = serializer.encode(message);
       if (typeof data === "string") {
         const bytes = data.length * 3 <= max ? 0 : utf8Length(data);
         if (bytes > max) throw new RangeError(`message of ${bytes} bytes is over maxFrameBytes ${max}: not sent`);
+        this.lastBytes = data.length;
         return data;
       }
       if (!(data instanceof Uint8Array)) {
@@ -60,6 +66,7 @@ function serializerCodec(serializer: Serializer, max: number): Codec {
       }
       if (data.byteLength > max)
         throw new RangeError(`message of ${data.byteLength} bytes is over maxFrameBytes ${max}: not sent`);
+      this.lastBytes = data.byteLength;
       return data;
     },
     decode(frame) {

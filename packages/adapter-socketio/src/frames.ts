@@ -10,6 +10,28 @@ import { describe } from "./codec.js";
  */
 export const HELLO = "$hello";
 
+/**
+ * In a hello: this end reads batches, one event whose frame is an array of frames (several
+ * messages sent in one tick). Only a peer that said so gets them: a hand-written peer, which never
+ * says hello, always gets one message per event.
+ */
+export const BATCHES = "$batch";
+
+/** This end's hello: its port's incarnation, and that it reads batches. */
+export function helloFrame(id: string): Record<string, unknown> {
+  return { [HELLO]: id, [BATCHES]: 1 };
+}
+
+/** A batch with no frame in it: reported, like any event that carries no message. */
+export function emptyBatch(): SessionChannelError {
+  return new SessionChannelError("DECODE_FAILED", "event dropped: an empty batch");
+}
+
+/** The hello says its sender reads batches. */
+export function readsBatches(hello: unknown): boolean {
+  return (hello as Record<string, unknown>)[BATCHES] === 1;
+}
+
 export function helloOf(message: unknown): string | undefined {
   if (typeof message !== "object" || message === null || !Object.hasOwn(message, HELLO)) return undefined;
   const id = (message as Record<string, unknown>)[HELLO];

@@ -10,7 +10,7 @@ import {
 } from "psession";
 import { Cluster } from "./cluster.js";
 import { createCodec, LABEL, type Codec } from "./codec.js";
-import { HELLO, helloOf, newId, parseArguments } from "./frames.js";
+import { emptyBatch, helloFrame, helloOf, newId, parseArguments, readsBatches } from "./frames.js";
 import {
   delaySetting,
   eventSetting,
@@ -20,6 +20,7 @@ import {
 } from "./options.js";
 import { SocketIoTransport } from "./transport.js";
 import type { NamespaceLike, ServerLike, ServerSocketLike } from "./types.js";
+import { serverWire } from "./wire.js";
 
 type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown };
 
@@ -174,6 +175,8 @@ class ServerLink {
   /** The port attachConnections gave this connection (the latest, after a reset). */
   port: Port | undefined = undefined;
   private heardHello = false;
+  /** The client's hello said it reads batches (see frames.ts). */
+  private peerBatches = false;
   private resetting = false;
   private stopped = false;
 
@@ -195,15 +198,21 @@ class ServerLink {
       duplicates: ctx.duplicates,
       codec: ctx.codec,
       out: (frame) => {
-        if (!socket.connected) throw new SessionChannelError("CLOSED", "the Socket.IO connection is closed");
+        if (!socket.connected) throw connectionClosed();
         socket.emit(ctx.event, frame);
+      },
+      ready: () => {
+        if (!socket.connected) throw connectionClosed();
       },
       close: () => void socket.disconnect(),
       released: () => {
         if (transport.closed || this.resetting || transport !== this.current) return;
         this.stop(); // psession let go of an open connection: it is the application's now
       },
+      // engine.io keeps its closed transport: the socket is found even after a disconnect.
+      wire: () => serverWire(socket),
     });
+    transport.batching = this.peerBatches;
     this.current = transport;
     return transport;
   }
@@ -221,7 +230,7 @@ class ServerLink {
       transport.hold();
       this.awaitHello(port);
     }
-    this.say({ [HELLO]: record.id });
+    this.say(helloFrame(record.id));
     if (typeof this.name === "string") {
       ctx.live.set(this.name, this);
       ctx.cluster?.connected(this.name, this.socket);
@@ -259,21 +268,35 @@ class ServerLink {
           );
         return;
       }
-      let message: unknown;
-      try {
-        message = this.ctx.codec.decode(parsed.frame);
-      } catch (error) {
-        this.report(error);
-        if (error instanceof SessionChannelError && error.code === "FRAME_TOO_LARGE") this.socket.disconnect();
-        return;
-      }
-      const hello = helloOf(message);
-      if (hello !== undefined) this.onHello(hello);
-      else this.current?.deliver(message);
+      const frame = parsed.frame;
+      if (!Array.isArray(frame)) this.onFrame(frame);
+      else if (frame.length === 0) this.report(emptyBatch());
+      else for (let i = 0; i < frame.length && !this.stopped; i++) this.onFrame(frame[i]);
     } catch (error) {
       this.crashed(error);
     }
   };
+
+  /** One frame from the client, alone or out of a batch. */
+  private onFrame(frame: unknown): void {
+    let message: unknown;
+    try {
+      message = this.ctx.codec.decode(frame);
+    } catch (error) {
+      this.report(error);
+      // Disconnecting emits "disconnect" at once: the rest of a batch is not read (stopped).
+      if (error instanceof SessionChannelError && error.code === "FRAME_TOO_LARGE") this.socket.disconnect();
+      return;
+    }
+    const hello = helloOf(message);
+    if (hello === undefined) {
+      this.current?.deliver(message);
+      return;
+    }
+    this.peerBatches = readsBatches(message);
+    if (this.current !== undefined) this.current.batching = this.peerBatches;
+    this.onHello(hello);
+  }
 
   /** A client that never says hello (not psession, or gone quiet) cannot have kept anything: start afresh. */
   private awaitHello(port: Port): void {
@@ -443,4 +466,8 @@ function recoveryWindow(nsp: NamespaceLike): number | undefined {
 function isInMemory(nsp: NamespaceLike): boolean {
   const name = (nsp.adapter as { constructor?: { name?: string } }).constructor?.name;
   return name === "Adapter" || name === "SessionAwareAdapter";
+}
+
+function connectionClosed(): SessionChannelError {
+  return new SessionChannelError("CLOSED", "the Socket.IO connection is closed");
 }

@@ -1,5 +1,6 @@
 import { SessionChannelError, type Role, type Transport } from "psession";
 import type { Codec } from "./codec.js";
+import { WireMeter, type WireCounters } from "./wire.js";
 
 type MessageListener = (message: unknown) => void;
 type CloseListener = (reason?: unknown) => void;
@@ -16,13 +17,37 @@ export interface TransportSetup {
   channel: object | undefined;
   duplicates: boolean;
   codec: Codec;
-  /** Emits one encoded frame. May throw: that send fails. */
+  /** Emits one encoded frame (or, batching, an array of them). May throw: that send fails. */
   out(frame: unknown): void;
+  /** Throws when nothing can leave now (the socket is not connected): a batched send fails at once. */
+  ready?(): void;
   /** `transport.close()`: ends the connection. */
   close?(): void;
   /** psession let go of this transport (its last message listener unsubscribed). */
   released?(): void;
+  /** Node: finds the TCP socket under the connection, for `bytesSent` / `bytesReceived` (see wire.ts). */
+  wire?(): WireCounters | undefined;
 }
+
+/**
+ * A batch leaves once it holds this many bytes (a lower bound: see Codec.lastBytes), far below
+ * Socket.IO's maxHttpBufferSize (1 MB by default); a frame of a quarter of it or more leaves alone.
+ */
+const BATCH_BYTES = 64 * 1024;
+
+/** `bytesSent` / `bytesReceived`, put on the instance only where they can be counted (see the class). */
+const WIRE_COUNTERS: PropertyDescriptorMap = {
+  bytesSent: {
+    get(this: SocketIoTransport): number | undefined {
+      return this.wireBytes(true);
+    },
+  },
+  bytesReceived: {
+    get(this: SocketIoTransport): number | undefined {
+      return this.wireBytes(false);
+    },
+  },
+};
 
 /**
  * One Socket.IO connection (or one relay toward a client on another node) as a psession
@@ -34,18 +59,52 @@ export class SocketIoTransport implements Transport<unknown> {
   readonly role: Role;
   readonly duplicates: boolean;
   declare readonly channel?: object;
+  /**
+   * In Node, over engine.io's WebSocket transport: bytes the TCP connection under it wrote and
+   * read (its `bytesWritten` / `bytesRead`) since this transport was made, or since the WebSocket
+   * opened when that was later (an upgrade from long-polling). That is everything on the
+   * connection: the application's own events and other namespaces too, engine.io pings, WebSocket
+   * framing and the upgrade handshake. Undefined while the connection is long-polling or the socket
+   * cannot be reached (another `wsEngine`, WebTransport). Kept once the connection is gone. Absent
+   * in browsers and on relays between cluster nodes (which ride another port's connection).
+   */
+  declare readonly bytesSent?: number;
+  declare readonly bytesReceived?: number;
   private readonly setup: TransportSetup;
+  private readonly wire: WireMeter | undefined;
   private listeners: MessageListener[] = [];
   private closeListeners: CloseListener[] = [];
   private queue: Queued[] | undefined = undefined;
   private lostReason: Error | undefined = undefined;
   private muted = false;
+  /**
+   * The peer's hello said it reads batches: frames sent in one tick leave as one event at the end
+   * of the tick. Socket.IO writes one WebSocket frame per event, and those writes are most of what
+   * a request costs at 256 in flight (docs/benchmarks.md).
+   */
+  batching = false;
+  private batch: unknown[] | undefined = undefined;
+  private batchBytes = 0;
 
   constructor(setup: TransportSetup) {
     this.setup = setup;
     this.role = setup.role;
     this.duplicates = setup.duplicates;
     if (setup.channel !== undefined) (this as { channel?: object }).channel = setup.channel;
+    this.wire = setup.wire === undefined ? undefined : new WireMeter(setup.wire);
+    if (this.wire !== undefined) Object.defineProperties(this, WIRE_COUNTERS);
+  }
+
+  /** @internal The WebSocket may have opened (an upgrade from long-polling): find its TCP socket now. */
+  probeWire(): void {
+    this.wire?.probe();
+  }
+
+  /** @internal `bytesSent` (`written`) or `bytesReceived`. */
+  wireBytes(written: boolean): number | undefined {
+    const wire = this.wire;
+    if (wire === undefined) return undefined;
+    return written ? wire.sent : wire.received;
   }
 
   /** True once the connection is gone; sends throw from then on. */
@@ -56,11 +115,44 @@ export class SocketIoTransport implements Transport<unknown> {
   send(message: unknown): void | Promise<void> {
     if (this.lostReason !== undefined)
       throw new SessionChannelError("CLOSED", `the Socket.IO connection is closed (${this.lostReason.message})`);
-    const frame = this.setup.codec.encode(message);
+    const codec = this.setup.codec;
+    const frame = codec.encode(message);
     if (this.muted) return;
     if (this.queue !== undefined) return this.later(frame);
-    this.setup.out(frame);
+    if (!this.batching) {
+      this.setup.out(frame);
+      return;
+    }
+    this.setup.ready?.();
+    const bytes = codec.lastBytes;
+    const alone = bytes >= BATCH_BYTES / 4;
+    // What is batched already leaves first: order is kept.
+    if (this.batch !== undefined && (alone || this.batchBytes + bytes > BATCH_BYTES)) this.flush();
+    if (alone) {
+      this.setup.out(frame);
+      return;
+    }
+    if (this.batch === undefined) {
+      this.batch = [];
+      this.batchBytes = 0;
+      queueMicrotask(this.flush);
+    }
+    this.batch.push(frame);
+    this.batchBytes += bytes;
   }
+
+  /** Sends what was batched: one frame alone, several as one array. */
+  private readonly flush = (): void => {
+    const frames = this.batch;
+    if (frames === undefined) return;
+    this.batch = undefined;
+    if (this.lostReason !== undefined || this.muted) return;
+    try {
+      this.setup.out(frames.length === 1 ? frames[0] : frames);
+    } catch {
+      // The socket went away within this tick: its "disconnect" fails the attempts (onClose).
+    }
+  };
 
   onMessage(listener: MessageListener): () => void {
     this.listeners = [...this.listeners, listener];
@@ -104,6 +196,7 @@ export class SocketIoTransport implements Transport<unknown> {
 
   /** Sends wait from now on, until `release()`. */
   hold(): void {
+    this.flush();
     if (this.lostReason === undefined) this.queue ??= [];
   }
 
@@ -129,6 +222,7 @@ export class SocketIoTransport implements Transport<unknown> {
   /** From now on sends succeed without leaving: for a port being reset, whose notices must not reach the peer. */
   mute(): void {
     this.muted = true;
+    this.batch = undefined;
     this.rejectQueue(new SessionChannelError("CLOSED", "the peer did not keep its sessions: port reset"));
   }
 
@@ -136,6 +230,7 @@ export class SocketIoTransport implements Transport<unknown> {
   lost(reason: Error): void {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
+    this.batch = undefined;
     this.rejectQueue(reason);
     const listeners = this.closeListeners;
     this.closeListeners = [];

@@ -31,7 +31,7 @@ describe("the server reports bad events, never throws, and disturbs no other soc
       [null],
       [42],
       ["text"],
-      [[1, 2]],
+      [[1, 2]], // a batch of two frames, neither an object: two reports
       [true],
       [Buffer.from("{}")],
       [],
@@ -40,11 +40,13 @@ describe("the server reports bad events, never throws, and disturbs no other soc
     ];
     for (const args of bad) raw.emit("psession", ...args);
     raw.emit("psession", { n: 1, $turn: 1, sid: 1 }, { via: "node/1" });
-    await until(() => errors.length >= bad.length + 1, 2000, "every bad event to be reported");
+    raw.emit("psession", []); // an empty batch
+    const reports = bad.length + 1 /* [1, 2]: its second frame */ + 1 /* the relay tag */ + 1 /* the empty batch */;
+    await until(() => errors.length >= reports, 2000, "every bad event to be reported");
     await sleep(20);
-    expect(errors).toHaveLength(bad.length + 1);
+    expect(errors).toHaveLength(reports);
     for (const e of errors) expect(e).toBeInstanceOf(SessionChannelError);
-    expect(channelErrors(errors, "DECODE_FAILED")).toHaveLength(bad.length + 1);
+    expect(channelErrors(errors, "DECODE_FAILED")).toHaveLength(reports);
     // That connection and the others still work.
     expect(rawPort.attached).toBe(true);
     expect(await good.request({ n: 2 })).toMatchObject({ echo: 2 });

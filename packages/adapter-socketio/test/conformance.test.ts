@@ -34,8 +34,15 @@ for (const transport of TRANSPORTS) {
         sendRaw: (value) => void socket.emit("psession", value),
         serverRaw: {
           onMessage(listener) {
-            raw.on("psession", listener);
-            return () => void raw.off("psession", listener);
+            // This connection's psession end said hello (with $batch) before the raw peer took
+            // over, so the client may send it batches: a raw listener here unpacks them. A peer
+            // that never says hello never gets one (sessions.test.ts).
+            const unpack = (frame: unknown) => {
+              if (Array.isArray(frame)) for (const m of frame) listener(m);
+              else listener(frame as never);
+            };
+            raw.on("psession", unpack);
+            return () => void raw.off("psession", unpack);
           },
           send: (value) => void raw.emit("psession", value),
         },
@@ -75,6 +82,7 @@ for (const transport of TRANSPORTS) {
         reconnect: true,
         backPressure: false,
         rawPeer: true,
+        batches: true,
       },
     },
   );

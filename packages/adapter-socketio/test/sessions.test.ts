@@ -253,7 +253,7 @@ describe("attaching", () => {
     await until(() => inbox.some((m) => m.status === "on"));
     expect(inbox.filter((m) => m.sid === 1).map((m) => m.status)).toEqual(["needPassword", "on"]);
     // The only other frame it saw is the server's hello, which it ignores (no sid).
-    expect(inbox.filter((m) => m.sid === undefined)).toEqual([{ $hello: expect.any(String) }]);
+    expect(inbox.filter((m) => m.sid === undefined)).toEqual([{ $hello: expect.any(String), $batch: 1 }]);
     expect(await sm.request("firmware", { command: "read" })).toMatchObject({ temperature: 21 });
     expect(errors).toEqual([]);
   });

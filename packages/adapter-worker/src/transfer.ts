@@ -1,6 +1,6 @@
-// Zero-copy sends. The transfer list rides on the message under a symbol: psession copies a message
-// with Object.assign before it tags it, which keeps own symbol keys, and structured clone drops them,
-// so the list reaches postMessage and never the peer.
+// Zero-copy sends. The transfer list rides on the message under `Symbol.for("psession.transfer")`:
+// psession carries that one symbol over when it copies a message to tag it, and structured clone
+// drops it, so the list reaches postMessage and never the peer.
 import type { Message } from "psession";
 
 /** Where `transfer()` puts the list on a message. */

@@ -12,6 +12,11 @@ type Timer = ReturnType<typeof setTimeout> & { unref?(): unknown };
 export class Heartbeat {
   /** Set by the transport on every inbound frame and pong. */
   alive = false;
+  /**
+   * Epoch ms of the last tick that found the peer alive (0 before any): when it last showed life,
+   * at most one interval late. One clock read per interval, none per frame.
+   */
+  seen = 0;
   private timer: Timer | undefined = undefined;
   /** Ms since the first unanswered ping; -1 while not waiting for one. */
   private waited = -1;
@@ -36,6 +41,7 @@ export class Heartbeat {
     const { interval, timeout } = this.settings;
     if (this.alive) {
       this.alive = false;
+      this.seen = Date.now();
       this.waited = -1;
       this.arm(interval);
       return;

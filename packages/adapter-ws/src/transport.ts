@@ -22,6 +22,29 @@ interface Corkable {
   readonly writableLength: number;
 }
 
+/** The byte counters of the TCP socket under a `ws` socket (Node's `net.Socket`). */
+interface WireCounters {
+  readonly bytesWritten?: number;
+  readonly bytesRead?: number;
+}
+
+/**
+ * `bytesSent` / `bytesReceived` of a transport over a `ws` socket (Node), put on the instance so a
+ * browser socket, which cannot count, has none: statistics then say undefined rather than 0.
+ */
+const WIRE_COUNTERS: PropertyDescriptorMap = {
+  bytesSent: {
+    get(this: SocketTransport): number {
+      return this.wireBytes(true);
+    },
+  },
+  bytesReceived: {
+    get(this: SocketTransport): number {
+      return this.wireBytes(false);
+    },
+  },
+};
+
 /** Most bytes of answers held back (corked) while a busy connection's inbox is delivered. */
 const COALESCE_BYTES = 16 * 1024;
 
@@ -87,6 +110,15 @@ export class SocketTransport implements Transport<unknown> {
   declare readonly pause?: () => void;
   /** Reads from the peer again (`ws` sockets only). */
   declare readonly resume?: () => void;
+  /**
+   * `ws` sockets (Node) only: bytes the TCP socket under the WebSocket has written and read since
+   * this transport was made (its `bytesWritten` / `bytesRead`): WebSocket framing, pings, pongs and
+   * close frames included, and the HTTP upgrade when the transport was made before the socket
+   * opened; over `wss`, as Node's TLS socket counts them. Kept once the socket is gone. Absent for
+   * a browser WebSocket, which cannot tell.
+   */
+  declare readonly bytesSent?: number;
+  declare readonly bytesReceived?: number;
   private readonly node: boolean;
   private readonly serializer: Serializer;
   private readonly maxFrameBytes: number;
@@ -117,6 +149,11 @@ export class SocketTransport implements Transport<unknown> {
   private corked: Corkable | undefined = undefined;
   /** Frames left to decode without stack traces after an undecodable one (see stackless.ts). */
   private suspect = 0;
+  /** The TCP socket's counters as last read, and as they were when this transport was made (see wireBytes). */
+  private wroteBytes = 0;
+  private readBytes = 0;
+  private wroteBefore = 0;
+  private readBefore = 0;
 
   constructor(socket: WebSocketLike, options: SocketTransportOptions = {}) {
     this.channel = socket;
@@ -138,6 +175,12 @@ export class SocketTransport implements Transport<unknown> {
     if (socket.readyState === CLOSED)
       this.lostReason = new SessionChannelError("CLOSED", "the WebSocket was already closed");
     else this.watch();
+    if (this.node) {
+      // What an open socket carried before this transport is not its own (a second attach, the upgrade).
+      this.wroteBefore = this.wroteBytes = this.wireBytes(true);
+      this.readBefore = this.readBytes = this.wireBytes(false);
+      Object.defineProperties(this, WIRE_COUNTERS);
+    }
   }
 
   /** The socket (same as `channel`). */
@@ -148,6 +191,32 @@ export class SocketTransport implements Transport<unknown> {
   /** True once the connection is closed or declared dead; sends throw from then on. */
   get closed(): boolean {
     return this.lostReason !== undefined;
+  }
+
+  /**
+   * When the peer last showed life (epoch ms): the heartbeat tick after a frame or pong came, so at
+   * most one heartbeat interval late. Undefined without a heartbeat (`ws` sockets only).
+   */
+  get lastSeen(): number | undefined {
+    const seen = this.heartbeat?.seen;
+    return seen === undefined || seen === 0 ? undefined : seen;
+  }
+
+  /**
+   * @internal `bytesSent` (`written`) or `bytesReceived`: the counter of the TCP socket under the
+   * `ws` socket (its `_socket`, set once connected), or the last value read when there is none,
+   * less what it had counted when this transport was made.
+   */
+  wireBytes(written: boolean): number {
+    const tcp = (this.channel as { _socket?: WireCounters | null })._socket;
+    if (tcp !== undefined && tcp !== null) {
+      const n = written ? tcp.bytesWritten : tcp.bytesRead;
+      if (typeof n === "number") {
+        if (written) this.wroteBytes = n;
+        else this.readBytes = n;
+      }
+    }
+    return written ? this.wroteBytes - this.wroteBefore : this.readBytes - this.readBefore;
   }
 
   /** Bytes queued toward the peer and not yet written (the socket's `bufferedAmount`). */

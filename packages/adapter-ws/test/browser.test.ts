@@ -136,6 +136,7 @@ describe.skipIf(!hasChromium)("browser WebSocket in Chromium", () => {
     expect(result.connectingAtSend).toBe(true);
     expect(result.beforeOpen).toMatchObject({ doubled: 0 });
     expect(result.reply).toMatchObject({ doubled: 42 });
+    expect(result.bytesCounted).toBe(false);
     expect(result.step1).toMatchObject({ question: "the answer?" });
     expect(result.step2).toMatchObject({ verdict: "right" });
     expect(result.messages).toEqual([{ type: "called", values: Array.from({ length: 20 }, (_, n) => n * 2) }]);

@@ -14,7 +14,7 @@ import {
 } from "./listing.js";
 import { ReplayCache } from "./replay-cache.js";
 import { Session } from "./session.js";
-import { BurstClock, Counters, EXPIRED, type ManagerStats, type PortState, type StatsOptions } from "./stats.js";
+import { Counters, EXPIRED, type ManagerStats, type PortState, type StatsOptions } from "./stats.js";
 import { TimerQueue } from "./timer-queue.js";
 import type {
   Handler,
@@ -69,8 +69,6 @@ export class SessionManager extends Emitter<ManagerEvents> {
    * are the monotonic clock on the epoch scale of the manager's start, so they never jump.
    */
   readonly _epoch = Date.now() - now();
-  /** @internal The clock replies read for round-trip times (see BurstClock). */
-  readonly _clock = new BurstClock();
   /** Counters of destroyed ports, so the manager's totals never go down. */
   private readonly _retired = new Counters();
   private _destroyedPorts = 0;

@@ -345,8 +345,9 @@ export class Port {
     }
     if (session.remote) {
       // Remembered so a repeat of its last turn is recognised, not run again (replay-cache.ts).
-      // Only where a repeat can come: a retryable turn, or a channel that may deliver twice.
-      if (session._turn > 0 && (session._retryable || this._duplicates) && this.manager._wire) {
+      // Only where a repeat can come: a retryable turn, an opener answering this side's re-sent
+      // message by repeating its turn, or a channel that may deliver twice.
+      if (session._turn > 0 && (session._retryable || session._retriedOut || this._duplicates) && this.manager._wire) {
         const out = session._lastOut;
         const answered = out !== undefined && out.$re === session._turn;
         this.manager._replays.remember(

@@ -1,7 +1,6 @@
 // Statistics: plain counters each port keeps as traffic passes (incremented where the code already
 // runs, never a second pass), the round-trip histogram, and the snapshots `port.stats()` /
 // `manager.stats()` hand out. Reading them is the only place anything is summed or sorted.
-import { now } from "./clock.js";
 import { SessionAbortError, SessionCancelError, SessionRemoteError, SessionTimeoutError } from "./errors.js";
 import { Histogram } from "./histogram.js";
 
@@ -155,18 +154,14 @@ export class Counters {
   /** Uses `meter` for bytes from now on; what the previous one counted is kept. */
   meterWith(meter: ByteMeter | undefined): void {
     this.retireMeter();
-    if (meter !== undefined && ("bytesSent" in meter || "bytesReceived" in meter)) {
-      this.meter = meter;
-      this.bytesSent ??= 0;
-      this.bytesReceived ??= 0;
-    }
+    if (meter !== undefined && ("bytesSent" in meter || "bytesReceived" in meter)) this.meter = meter;
   }
 
   /** The current transport is let go: keep what it counted. */
   retireMeter(meter: ByteMeter | undefined = this.meter): void {
     if (meter === undefined || meter !== this.meter) return;
-    this.bytesSent = (this.bytesSent ?? 0) + (meter.bytesSent ?? 0);
-    this.bytesReceived = (this.bytesReceived ?? 0) + (meter.bytesReceived ?? 0);
+    this.bytesSent = plus(this.bytesSent, meter.bytesSent);
+    this.bytesReceived = plus(this.bytesReceived, meter.bytesReceived);
     this.meter = undefined;
   }
 
@@ -183,11 +178,8 @@ export class Counters {
     for (let i = 0; i < this.ended.length; i++) this.ended[i]! += other.ended[i]!;
     this.rtt.merge(other.rtt);
     const meter = other.meter;
-    if (other.bytesSent !== undefined)
-      this.bytesSent = (this.bytesSent ?? 0) + other.bytesSent + (meter?.bytesSent ?? 0);
-    if (other.bytesReceived !== undefined) {
-      this.bytesReceived = (this.bytesReceived ?? 0) + other.bytesReceived + (meter?.bytesReceived ?? 0);
-    }
+    this.bytesSent = plus(this.bytesSent, plus(other.bytesSent, meter?.bytesSent));
+    this.bytesReceived = plus(this.bytesReceived, plus(other.bytesReceived, meter?.bytesReceived));
   }
 
   /** The snapshot; `live`: sessions alive now. */
@@ -211,8 +203,8 @@ export class Counters {
       late: this.late,
       messagesSent: this.sent,
       messagesReceived: this.received,
-      bytesSent: this.bytesSent === undefined ? undefined : this.bytesSent + (meter?.bytesSent ?? 0),
-      bytesReceived: this.bytesReceived === undefined ? undefined : this.bytesReceived + (meter?.bytesReceived ?? 0),
+      bytesSent: plus(this.bytesSent, meter?.bytesSent),
+      bytesReceived: plus(this.bytesReceived, meter?.bytesReceived),
       roundTrip: roundTripStats(this.rtt, options?.buckets === true),
     };
   }
@@ -246,27 +238,8 @@ function outcomeOf(reason: unknown, pending: boolean): number {
   return FAILED;
 }
 
-/**
- * The clock read when a reply arrives: whole ms, like the timer queue's. While other sends are
- * pending (`share`), one reading serves every reply handled before the next microtask checkpoint
- * (a burst of replies from one read of the socket); a lone reply reads the clock once and queues
- * nothing.
- * @internal
- */
-export class BurstClock {
-  private t = -1;
-  private readonly reset = (): void => {
-    this.t = -1;
-  };
-
-  read(share: boolean): number {
-    let t = this.t;
-    if (t >= 0) return t;
-    t = Math.floor(now());
-    if (share) {
-      this.t = t;
-      queueMicrotask(this.reset);
-    }
-    return t;
-  }
+/** A sum of byte counts where undefined means "not counted": undefined only when neither counted. */
+function plus(a: number | undefined, b: number | undefined): number | undefined {
+  if (typeof b !== "number") return a;
+  return a === undefined ? b : a + b;
 }

@@ -1,4 +1,4 @@
-import { now } from "./clock.js";
+import { afterTurn, now } from "./clock.js";
 
 // One timer for every pending send of a manager. Nodes (sessions) sit in intrusive
 // doubly-linked lists, one list ("bucket") per distinct delay, so each list is sorted by
@@ -44,8 +44,8 @@ export class TimerQueue {
   private count = 0;
   /** Non-empty buckets; the heap may hold up to about twice as many before `fire` compacts it. */
   private live = 0;
-  // The clock is read once per synchronous burst: 256 sends in one loop share one reading,
-  // which a microtask then invalidates.
+  // The clock is read once per turn of the event loop: 256 sends in one loop, or the sends of
+  // every reply read in one turn, share one reading (see afterTurn).
   private clock = -1;
   private readonly invalidate = (): void => {
     this.clock = -1;
@@ -55,15 +55,18 @@ export class TimerQueue {
     return this.count;
   }
 
+  /** Whole monotonic ms, read at most once per turn of the event loop (deadlines, round-trip times). */
+  time(): number {
+    const t = this.clock;
+    if (t >= 0) return t;
+    afterTurn(this.invalidate);
+    return (this.clock = Math.floor(now()));
+  }
+
   add(node: TimerNode, delay: number): void {
     let bucket = this.last;
     if (bucket === null || bucket.delay !== delay) bucket = this.bucketFor(delay);
-    let t = this.clock;
-    if (t < 0) {
-      t = this.clock = Math.floor(now());
-      queueMicrotask(this.invalidate);
-    }
-    const deadline = t + bucket.delay;
+    const deadline = this.time() + bucket.delay;
     node._deadline = deadline;
     node._bucket = bucket;
     node._tnext = null;
@@ -140,6 +143,10 @@ export class TimerQueue {
     this.armedFor = Infinity;
     this.firing = true;
     const t = now();
+    // What handlers add while this fires counts from this firing's clock: a reading cached
+    // earlier in this turn would make a re-added node due again at once, looping here forever.
+    if (this.clock < 0) afterTurn(this.invalidate);
+    this.clock = Math.floor(t);
     const heap = this.heap;
     try {
       while (heap.length > 0 && heap[0]!.key <= t) {

@@ -5,7 +5,9 @@ import { type Message, type Port, SessionInvalidError, SessionManager, type Sess
 
 let manager: SessionManager;
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "performance", "Date"],
+  });
 });
 afterEach(() => {
   manager.clear();

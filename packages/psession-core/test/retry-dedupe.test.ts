@@ -91,3 +91,39 @@ test("a new session that reuses a sid is not mistaken for a retry", async () => 
     expect(await clientPort.request({ n }, { retryCount: 2 })).toMatchObject({ n, run: n + 1 });
   }
 });
+
+test("the responder's retry crosses the opener's next turn: the opener repeats that turn, the handler still runs once", async () => {
+  // Both directions take 20 ms. The handler's question is re-sent (30 ms timeout) while the
+  // opener's answer to it is on the wire; the opener answers the re-send by repeating its latest
+  // turn (its answer might have been lost), so that turn reaches the handler's end twice, the
+  // second time after the session ended there. Found by the Socket.IO reconnect case in CI.
+  const [a, b] = createMemoryTransportPair<Message>();
+  const slow = (end: Transport<Message>): Transport<Message> => ({
+    role: end.role,
+    send: (m) => void setTimeout(() => end.send(m), 20),
+    onMessage: (l) => end.onMessage(l),
+    onClose: (l) => end.onClose(l),
+  });
+  const client = new SessionManager();
+  const server = new SessionManager();
+  managers.push(client, server);
+  const errors: Error[] = [];
+  client.on("error", (e) => void errors.push(e));
+  server.on("error", (e) => void errors.push(e));
+  const clientPort = attach(client, slow(a));
+  attach(server, slow(b));
+  let runs = 0;
+  server.handle(async (m, session) => {
+    runs++;
+    const second = await session.send({ step: 1 }, { timeout: 30, retryCount: 3 });
+    return { step: 2, total: m.base + second.add };
+  });
+  const session = client.createSession(clientPort.name);
+  expect(await session.send({ base: 40 })).toMatchObject({ step: 1 });
+  expect(await session.send({ add: 2 })).toMatchObject({ step: 2, total: 42 });
+  session.end();
+  await delay(80); // the repeated turn lands meanwhile
+  expect(runs).toBe(1);
+  expect(server.stats().duplicates).toBe(1);
+  expect(errors).toEqual([]);
+});

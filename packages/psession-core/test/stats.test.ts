@@ -153,7 +153,9 @@ describe("exact counts after scripted traffic", () => {
 
 describe("the other outcomes and a repeat after the end", () => {
   test("expired (idle past sessionMaxLife) and failed (no transport to send on)", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "performance", "Date"],
+    });
     const m = new SessionManager({ sender: () => {}, sessionMaxLife: 3000 });
     managers.push(m);
     m.on("error", () => {});
@@ -283,7 +285,9 @@ describe("port state and liveness", () => {
 
 describe("round-trip times", () => {
   test("quantiles against a known set of delays (1..200 ms, fake clock)", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "performance", "Date"],
+    });
     const { clientPort, server } = loopback({ sessionTimeout: 10_000 });
     managers.push(clientPort.manager, server);
     server.handle(async (m) => {
@@ -315,7 +319,9 @@ describe("round-trip times", () => {
   });
 
   test("a reply after retries counts from the first attempt (what the caller waited)", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "performance", "Date"],
+    });
     const [a, b] = createMemoryTransportPair();
     const client = new SessionManager();
     managers.push(client);
@@ -334,7 +340,9 @@ describe("round-trip times", () => {
   });
 
   test("a port times at most 1,000 replies per tick of the clock; the others are counted, not timed", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "performance", "Date"],
+    });
     const { clientPort, server } = loopback();
     managers.push(clientPort.manager, server);
     server.handle(() => ({}));
@@ -352,7 +360,9 @@ describe("round-trip times", () => {
   });
 
   test("buckets for exporters: cumulative at powers of two", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance", "Date"] });
+    vi.useFakeTimers({
+      toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "performance", "Date"],
+    });
     const { clientPort, server } = loopback();
     managers.push(clientPort.manager, server);
     server.handle(async (m) => {

@@ -244,3 +244,24 @@ test("50,000 nodes with distinct delays fire without stalling the event loop (no
   expect(log.length).toBe(n);
   expect(h.max / 1e6, "longest event-loop stall, ms").toBeLessThan(250);
 });
+
+test("a node re-added while the queue fires waits for the next firing, even when the clock was read earlier in the turn", async () => {
+  const q = makeQueue();
+  const log: Node[] = [];
+  let afterFirstFiring = -1;
+  const node = new Node("again", log, () => {
+    if (log.length === 1) queueMicrotask(() => (afterFirstFiring = log.length));
+    if (log.length < 5) q.add(node, 1);
+  });
+  // In the same turn, before the queue fires: a clock reading that goes stale (busy for 20 ms).
+  setTimeout(() => {
+    q.time();
+    const until = performance.now() + 20;
+    while (performance.now() < until) {}
+  }, 0);
+  q.add(node, 1);
+  await delay(100);
+  // The first firing ran the node once; its re-adds ran in later firings.
+  expect(afterFirstFiring).toBe(1);
+  expect(log).toHaveLength(5);
+});

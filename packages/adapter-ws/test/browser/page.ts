@@ -36,6 +36,9 @@ async function run(jsonUrl: string, binaryUrl: string) {
   await whenOpen(ws);
 
   const reply = await port.request({ n: 21 });
+  // A browser socket cannot count bytes: the transport has no counters, the stats say undefined.
+  const stats = port.stats();
+  const bytesCounted = stats.bytesSent !== undefined || stats.bytesReceived !== undefined;
   const session = manager.createSession();
   const step1 = await session.send({ dialogue: "start" });
   const step2 = await session.send({ answer: 42 });
@@ -67,6 +70,7 @@ async function run(jsonUrl: string, binaryUrl: string) {
     connectingAtSend,
     beforeOpen,
     reply,
+    bytesCounted,
     step1,
     step2,
     messages,
