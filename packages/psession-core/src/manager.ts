@@ -358,6 +358,12 @@ export class SessionManager extends Emitter<ManagerEvents> {
     if (this._wire) {
       if (message.$cancel !== undefined) return undefined; // nothing left to cancel
       if (message.$re !== undefined || message.$progress !== undefined || message[this._errorKey] !== undefined) {
+        const turn = message.$turn;
+        if (typeof turn === "number" && !port._isOwnId(id) && !port._endedLately(id)) {
+          // The opener's later turn (it carries the turn it follows) for a session that ended here.
+          if (!port._repeat(id, turn, message.$try !== undefined)) this._strayTurn(id, turn, port);
+          return undefined;
+        }
         // A re-sent attempt ($try ≥ 2) of an answer whose session has ended: its first attempt was
         // delivered or reported already; the retry is expected noise, not news.
         if (!(message.$try > 1)) this._late(id, port);
@@ -403,6 +409,20 @@ export class SessionManager extends Emitter<ManagerEvents> {
   private _late(id: number, port: Port): void {
     port._stats.late++;
     this.report(new SessionInvalidError(`no session ${id} on ${port}: a late or duplicate reply was dropped`), port);
+  }
+
+  /**
+   * A later turn of a session that has ended here (its handler finished or failed while the turn
+   * was on the wire): never run as a new session. The opener is told at once, so its send fails
+   * now instead of at its timeout (or never, without one). A `$cancel` is never answered.
+   */
+  private _strayTurn(id: number, turn: number, port: Port): void {
+    port._stats.late++;
+    this.report(
+      new SessionInvalidError(`no session ${id} on ${port}: turn ${turn} of a session that ended here was refused`),
+      port,
+    );
+    port._resend({ [this.sessionIdName]: id, $re: turn, $cancel: "SessionInvalidError" });
   }
 
   /** @internal An answer to an earlier turn reached a session that has moved on. */

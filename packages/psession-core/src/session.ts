@@ -261,8 +261,9 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
           this._retryable = message.$try !== undefined;
         }
       } else {
-        // From the responder: it must answer our latest turn. Peers that only echo the sid send no `$re`.
-        const re = message.$re;
+        // From the responder: it must answer our latest turn. Peers that only echo the sid send no
+        // `$re`; one that echoes the whole request sends ours back, `$turn` and all: not an answer mark.
+        const re = message.$turn === undefined ? message.$re : undefined;
         if (re !== undefined && re !== this._turn) {
           if (message.$try !== undefined && this._lastOut !== undefined) {
             // The responder retried a message we already answered: our answer was lost.
@@ -400,6 +401,9 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
       out.$re = this._turn;
     } else {
       if (out.$re !== undefined) clearEchoed(out, "$re");
+      // A later turn says which turn it follows: for a session that ended over there it must not
+      // open a new one (the password taken for a command), and is answered with `$cancel`.
+      if (this._turn > 0) out.$re = this._turn;
       out.$turn = this._turn = ++this._port._turns;
     }
     return out;

@@ -46,6 +46,12 @@ function startDevice() {
           if (m.$try !== undefined && m.$turn === old.turn && old.out) send(old.out); // a retried, answered turn
           return;
         }
+        if (m.$re !== undefined) {
+          // A later turn of a session this device no longer has: refuse it, never start work on it.
+          log.push(`refused turn ${m.$turn}`);
+          send({ sid, $re: m.$turn, $cancel: "SessionInvalidError" });
+          return;
+        }
         s = { turn: 0, cancelled: false };
         live.set(sid, s);
       }
@@ -152,6 +158,18 @@ test("a dialogue: turnOnLight → needPassword → password → ok", async () =>
   expect(await session.send({ password: "123456" })).toMatchObject({ status: "ok", $re: 2 });
   session.end();
   expect(log).toEqual(["turnOnLight", "password 123456"]);
+});
+
+test("a turn after the device ended the session is refused: the send fails at once, nothing runs", async () => {
+  const { manager, log } = await setUp();
+  const session = manager.createSession();
+  await session.send({ command: "turnOnLight" });
+  expect(await session.send({ password: "123456" })).toMatchObject({ status: "ok" });
+  // The device ended the session with "ok"; one more turn on it must not run as a new command.
+  const late = await settle(session.send({ command: "turnOnLight" }));
+  expect(late).toBeInstanceOf(SessionCancelError);
+  expect((late as Error).message).toMatch(/cancelled by the remote: SessionInvalidError/);
+  expect(log).toEqual(["turnOnLight", "password 123456", "refused turn 3"]);
 });
 
 test("a retry after a lost answer: the device runs the toggle once and answers the retry from what it kept", async () => {

@@ -4,7 +4,14 @@
 // attempts made — never an exchange that feeds itself.
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import { SessionManager, attach, createMemoryTransportPair, type Message, type Transport } from "psession";
+import {
+  SessionManager,
+  attach,
+  createMemoryTransportPair,
+  type Message,
+  type Session,
+  type Transport,
+} from "psession";
 
 interface Plan {
   roles: boolean;
@@ -111,3 +118,76 @@ test("random delays, duplicates and drops: each handler runs at most once per re
     { numRuns: 40 },
   );
 }, 60_000);
+
+test("dialogues over a channel that delays, reorders and drops (no duplicates of its own): every turn runs once", async () => {
+  // Both sides retry: the opener its turns, the handler its question. A re-sent question makes
+  // the opener repeat its latest turn, so repeats arrive even though the channel never copies a
+  // message; none of them may open a session or run a turn again.
+  // Role-less, both ends may pick the same id at once (docs/protocol.md says it cannot be
+  // prevented there): only A opens dialogues then.
+  const dialoguePlan = plan.map((p) => ({
+    ...p,
+    copies: [1],
+    requests: p.roles ? p.requests : p.requests.map((r) => ({ ...r, from: "A" as const })),
+  }));
+  await fc.assert(
+    fc.asyncProperty(dialoguePlan, async (p) => {
+      const [ta, tb] = createMemoryTransportPair<Message>();
+      const counter = { sent: 0, timers: new Set<ReturnType<typeof setTimeout>>() };
+      const A = new SessionManager();
+      const B = new SessionManager();
+      A.on("error", () => {});
+      B.on("error", () => {});
+      const options = p.roles ? {} : { role: undefined };
+      const chaoticEnd = (end: Transport<Message>) => ({ ...chaotic(end, p, counter), duplicates: false });
+      attach(A, chaoticEnd(ta), options);
+      attach(B, chaoticEnd(tb), options);
+      const opened = new Map<string, number>();
+      const answered = new Map<string, number>();
+      const strays: Message[] = [];
+      const handler = async (m: Message, session: Session) => {
+        if (m.step !== "open") {
+          strays.push(m); // a later turn that opened a session of its own
+          return { stray: true };
+        }
+        opened.set(m.id, (opened.get(m.id) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, m.work));
+        const answer = await session.send({ ask: m.id }, { timeout: m.timeout, retryCount: m.retries });
+        answered.set(m.id, (answered.get(m.id) ?? 0) + 1);
+        return { done: answer.id };
+      };
+      A.handle(handler);
+      B.handle(handler);
+      const results = await Promise.allSettled(
+        p.requests.map(async (r, i) => {
+          const from = r.from === "A" ? A : B;
+          const id = `${r.from}${i}`;
+          const session = from.createSession(from.ports.values().next().value!.name);
+          try {
+            const options = { timeout: r.timeout, retryCount: r.retries };
+            await session.send({ id, step: "open", work: r.work, timeout: r.timeout, retries: r.retries }, options);
+            return await session.send({ id, step: "answer" }, options);
+          } finally {
+            session.end();
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 150));
+      const sentAfterSettling = counter.sent;
+      await new Promise((r) => setTimeout(r, 60));
+      for (const t of counter.timers) clearTimeout(t);
+      A.clear();
+      B.clear();
+
+      expect(strays).toEqual([]);
+      for (const [id, count] of opened) expect(count, `sessions opened for ${id}`).toBe(1);
+      for (const [id, count] of answered) expect(count, `answers taken for ${id}`).toBe(1);
+      expect(counter.sent).toBe(sentAfterSettling);
+      for (const r of results) {
+        if (r.status === "fulfilled") expect(r.value).toMatchObject({ done: expect.any(String) });
+        else expect((r.reason as Error).name).toMatch(/^Session/);
+      }
+    }),
+    { numRuns: 60 },
+  );
+}, 90_000);

@@ -189,32 +189,64 @@ describe("a turn runs once (issue 15 item 5)", () => {
 });
 
 describe("replies matched to their turn (issue 8 item 3)", () => {
-  test("a late reply to a retried middle turn is not taken for the next turn's reply", async () => {
-    const [ta, tb] = createMemoryTransportPair();
+  test("a late copy of a middle turn's reply is not taken for the next turn's reply", async () => {
+    const [ta, tb] = createMemoryTransportPair<Message>();
     const A = make();
     const B = make();
     attach(A, ta);
-    attach(B, tb);
-    const errors: Error[] = [];
-    A.on("error", (e) => void errors.push(e));
-    let slowOnce = true;
+    // B's answer to step 2 arrives twice: at once, and again 40 ms later (a channel that repeats).
+    attach(B, {
+      role: tb.role,
+      duplicates: true,
+      send(m) {
+        tb.send(m);
+        if (m.answer === 2) setTimeout(() => tb.send(m), 40);
+      },
+      onMessage: (l) => tb.onMessage(l),
+      onClose: (l) => tb.onClose!(l),
+    });
+    const stale: Error[] = [];
+    A.on("error", (e) => void stale.push(e));
     B.on("session:create", (session) => {
       session.on("next", async (m: Message) => {
-        if (m.step === 2 && slowOnce) {
-          slowOnce = false;
-          await delay(60); // answered after the initiator has given up on this attempt
-        }
+        if (m.step === 3) await delay(80); // turn 3 is still waiting when the copy arrives
         session.post({ answer: m.step });
       });
     });
     const s = A.createSession();
     expect(await s.send({ step: 1 })).toMatchObject({ answer: 1 });
-    // Turn 2 times out (no retries) while B still works on it.
-    expect(await settle(s.send({ step: 2 }, { timeout: 30 }))).toBeInstanceOf(SessionTimeoutError);
-    // Turn 3 is sent before B's late answer to turn 2 arrives; it must get the answer to turn 3.
-    const third = s.send({ step: 3 }, { timeout: 500 });
-    expect(await third).toMatchObject({ answer: 3 });
+    expect(await s.send({ step: 2 })).toMatchObject({ answer: 2 });
+    expect(await s.send({ step: 3 }, { timeout: 500 })).toMatchObject({ answer: 3 });
     s.end();
+    expect(stale.map((e) => e.message)).toEqual([expect.stringMatching(/a reply to an earlier turn \(2, now 3\)/)]);
+  });
+
+  test("a turn sent after the responder's session ended is refused at once, never run as a new session", async () => {
+    // Turn 2 times out for good: the opener tells the responder to stop ($cancel), which ends the
+    // session there. A turn 3 on the same session must not open a new one (the handler would take
+    // a password for a command); the responder refuses it and the opener's send fails now.
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make();
+    const B = make();
+    attach(A, ta);
+    attach(B, tb);
+    const opened: Message[] = [];
+    B.handle(async (m, session) => {
+      opened.push(m);
+      await session.send({ need: "step 2" });
+      await delay(60); // the opener gives up on turn 2 meanwhile
+      return { done: true };
+    });
+    const s = A.createSession();
+    expect(await s.send({ step: 1 })).toMatchObject({ need: "step 2" });
+    expect(await settle(s.send({ step: 2 }, { timeout: 30 }))).toBeInstanceOf(SessionTimeoutError);
+    const started = Date.now();
+    const third = await settle(s.send({ step: 3 }, { timeout: 2000 }));
+    expect(third).toBeInstanceOf(SessionCancelError);
+    expect((third as Error).message).toMatch(/cancelled by the remote: SessionInvalidError/);
+    expect(Date.now() - started).toBeLessThan(1000); // told, not timed out
+    expect(opened).toEqual([expect.objectContaining({ step: 1 })]);
+    expect(B.stats().late).toBe(1);
   });
 
   test("recycled sids: the victim's late reply never reaches the newcomer (issue 15 item 9)", async () => {

@@ -66,10 +66,11 @@ describe("README guide", () => {
       session.end();
     }
     expect(result).toEqual({ status: "ok", sid: 1 });
-    // Each turn carries its turn number (docs/protocol.md); a device that only echoes sid ignores it.
+    // Each turn carries its turn number, a later one the turn it follows (docs/protocol.md); a
+    // device that only echoes sid ignores both.
     expect(sent).toEqual([
       { command: "turnOnLight", sid: 1, $turn: 1 },
-      { password: "123456", sid: 1, $turn: 2 },
+      { password: "123456", sid: 1, $turn: 2, $re: 1 },
     ]);
     onMessage({ hello: "world" });
     expect(regular).toEqual([{ hello: "world" }]);

@@ -102,7 +102,7 @@ test("the responder's retry crosses the opener's next turn: the opener repeats t
     role: end.role,
     send: (m) => void setTimeout(() => end.send(m), 20),
     onMessage: (l) => end.onMessage(l),
-    onClose: (l) => end.onClose(l),
+    onClose: (l) => end.onClose!(l),
   });
   const client = new SessionManager();
   const server = new SessionManager();

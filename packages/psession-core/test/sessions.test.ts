@@ -40,7 +40,7 @@ describe("messages", () => {
     expect(message).toEqual({ command: "go", nested: { a: 1 } });
     expect(sent[0]).not.toBe(message);
     expect(sent[0]).toEqual({ command: "go", nested: { a: 1 }, sid: 1, $turn: 1 });
-    expect(sent[1]).toEqual({ command: "go", nested: { a: 1 }, sid: 1, $turn: 2 });
+    expect(sent[1]).toEqual({ command: "go", nested: { a: 1 }, sid: 1, $turn: 2, $re: 1 });
     session.end();
   });
 
