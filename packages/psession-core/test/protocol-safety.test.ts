@@ -195,7 +195,7 @@ describe("replies matched to their turn (issue 8 item 3)", () => {
     const B = make();
     attach(A, ta);
     // B's answer to step 2 arrives twice: at once, and again 40 ms later (a channel that repeats).
-    attach(B, {
+    const repeating: Transport<Message> = {
       role: tb.role,
       duplicates: true,
       send(m) {
@@ -204,7 +204,8 @@ describe("replies matched to their turn (issue 8 item 3)", () => {
       },
       onMessage: (l) => tb.onMessage(l),
       onClose: (l) => tb.onClose!(l),
-    });
+    };
+    attach(B, repeating);
     const stale: Error[] = [];
     A.on("error", (e) => void stale.push(e));
     B.on("session:create", (session) => {
