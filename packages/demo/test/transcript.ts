@@ -47,7 +47,7 @@ export function expectDemoTranscript(output: string): void {
   const dialogue = section(output, 2).join("\n");
   expect(dialogue).toMatch(/controller → lamp +\{"state":"ON","sid":1,"\$turn":1\}/);
   expect(dialogue).toMatch(/lamp → controller +\{"status":"needPassword","sid":1,"\$re":1\}/);
-  expect(dialogue).toMatch(/controller → lamp +\{"password":"123456","sid":1,"\$turn":2\}/);
+  expect(dialogue).toMatch(/controller → lamp +\{"password":"123456","sid":1,"\$turn":2,"\$re":1\}/);
   expect(dialogue).toMatch(/lamp → controller +\{"status":"ok","state":"ON","sid":1,"\$re":2\}/);
   expect(dialogue).toMatch(/lamp answered \{"status":"ok","state":"ON"\} in [\d.]+ ms/);
 

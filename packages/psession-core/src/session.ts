@@ -403,8 +403,9 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
       if (out.$re !== undefined) clearEchoed(out, "$re");
       // A later turn says which turn it follows: for a session that ended over there it must not
       // open a new one (the password taken for a command), and is answered with `$cancel`.
-      if (this._turn > 0) out.$re = this._turn;
+      const previous = this._turn;
       out.$turn = this._turn = ++this._port._turns;
+      if (previous > 0) out.$re = previous;
     }
     return out;
   }
