@@ -11,10 +11,22 @@ export interface BenchTable {
 
 export type Suite = () => Promise<BenchTable[]>;
 
+/**
+ * A full collection before a measurement (with --expose-gc, which `pnpm bench` passes): in an
+ * interleaved run no contender pays for the garbage the previous one left.
+ */
+export function collect(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return;
+  gc();
+  gc();
+}
+
 /** Runs `round` repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
 export async function opsPerSecond(round: () => Promise<number>, ms = 2000, warmupMs = 500): Promise<number> {
   const warmEnd = performance.now() + warmupMs;
   while (performance.now() < warmEnd) await round();
+  collect();
   let ops = 0;
   const start = performance.now();
   const end = start + ms;
@@ -29,6 +41,7 @@ export async function latency(
   warmup = 1000,
 ): Promise<{ p50: number; p99: number; mean: number }> {
   for (let i = 0; i < warmup; i++) await once();
+  collect();
   const samples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const t = performance.now();

@@ -12,7 +12,7 @@ import {
   startAedes,
   startMosquitto,
 } from "../packages/adapter-mqtt/test/brokers.js";
-import { type BenchTable, fmt, latency, throughput } from "./harness.js";
+import { type BenchTable, collect, fmt, latency, throughput } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 type Client = Awaited<ReturnType<typeof connectClient>>;
@@ -198,7 +198,7 @@ const FAN_OUT_NAMES: Record<FanOutKind, string> = {
   psession: "@psession/mqtt",
 };
 
-async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind: FanOutKind) {
+export async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind: FanOutKind) {
   const base = `bench/${process.pid}/${++topics}`;
   const clients: Client[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -302,6 +302,7 @@ async function fanOutRows(label: string, url: string, protocolVersion: 4 | 5): P
     for (let r = 0; r < 5; r++) for (const side of sides) await side.round(); // warm-up
     for (let r = 0; r < 30; r++) {
       for (const [i, side] of sides.entries()) {
+        collect();
         const t = performance.now();
         await side.round();
         times[i]!.push(performance.now() - t);

@@ -115,5 +115,5 @@ async function table(
 }
 
 export default async function socketioBench(): Promise<BenchTable[]> {
-  return [await table("websocket", 3, 3000, 1500), await table("polling", 1, 300, 1500)];
+  return [await table("websocket", 5, 3000, 1500), await table("polling", 1, 300, 1500)];
 }

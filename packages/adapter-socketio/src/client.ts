@@ -164,25 +164,39 @@ class ClientLink {
   };
 
   private readonly onEvent = (...args: unknown[]): void => {
-    this.guard(() => {
+    // No closure and no parsed-arguments object for the common event: one frame, or one batch.
+    try {
       if (this.stopped) return;
-      // With connectionStateRecovery the server appends each packet's offset (a string).
-      const parsed = parseArguments(args, (this.socket as { _pid?: unknown })._pid !== undefined);
-      if (parsed.ack !== undefined) parsed.ack(); // psession answers with frames, never with acks
-      if (parsed.error !== undefined) {
-        this.report(parsed.error);
-        return;
-      }
-      if (parsed.via !== undefined) {
-        if (!this.waitingHello) this.fromRelay(parsed.via, parsed.frame);
-        return;
-      }
-      const frame = parsed.frame;
-      if (!Array.isArray(frame)) this.onFrame(frame);
-      else if (frame.length === 0) this.report(emptyBatch());
-      else for (let i = 0; i < frame.length && !this.stopped; i++) this.onFrame(frame[i]);
-    });
+      const frame = args[0];
+      if (args.length === 1 && typeof frame === "object" && frame !== null) this.onFrames(frame);
+      else this.onOtherEvent(args);
+    } catch (error) {
+      this.listenerFailed(error);
+    }
   };
+
+  /** Any other shape of psession event: an ack callback, a relay tag, an offset, or bad input. */
+  private onOtherEvent(args: unknown[]): void {
+    // With connectionStateRecovery the server appends each packet's offset (a string).
+    const parsed = parseArguments(args, (this.socket as { _pid?: unknown })._pid !== undefined);
+    if (parsed.ack !== undefined) parsed.ack(); // psession answers with frames, never with acks
+    if (parsed.error !== undefined) {
+      this.report(parsed.error);
+      return;
+    }
+    if (parsed.via !== undefined) {
+      if (!this.waitingHello) this.fromRelay(parsed.via, parsed.frame);
+      return;
+    }
+    this.onFrames(parsed.frame);
+  }
+
+  /** A frame, or a batch of them. */
+  private onFrames(frame: unknown): void {
+    if (!Array.isArray(frame)) this.onFrame(frame);
+    else if (frame.length === 0) this.report(emptyBatch());
+    else for (let i = 0; i < frame.length && !this.stopped; i++) this.onFrame(frame[i]);
+  }
 
   /** One frame from the server, alone or out of a batch. */
   private onFrame(frame: unknown): void {
@@ -410,14 +424,19 @@ class ClientLink {
     try {
       body();
     } catch (error) {
-      try {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.report(
-          new SessionChannelError("CLOSED", `${LABEL}: a socket listener failed (${reason})`, { cause: error }),
-        );
-      } catch {
-        // reporting never throws
-      }
+      this.listenerFailed(error);
+    }
+  }
+
+  /** A socket listener threw: reported, never thrown into Socket.IO. */
+  private listenerFailed(error: unknown): void {
+    try {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.report(
+        new SessionChannelError("CLOSED", `${LABEL}: a socket listener failed (${reason})`, { cause: error }),
+      );
+    } catch {
+      // reporting never throws
     }
   }
 }

@@ -251,31 +251,43 @@ class ServerLink {
   private readonly onEvent = (...args: unknown[]): void => {
     try {
       if (this.stopped) return;
-      const parsed = parseArguments(args, false);
-      // A client with Socket.IO `retries` waits for an ack of every emit: acknowledge receipt.
-      if (parsed.ack !== undefined) parsed.ack();
-      if (parsed.error !== undefined) {
-        this.report(parsed.error);
-        return;
-      }
-      if (parsed.via !== undefined) {
-        const cluster = this.ctx.cluster;
-        if (cluster !== undefined && typeof this.name === "string")
-          cluster.fromClient(this.name, parsed.via, parsed.frame, this.socket.id);
-        else
-          this.report(
-            new SessionChannelError("DECODE_FAILED", "event dropped: a relay tag, but this server is not clustered"),
-          );
-        return;
-      }
-      const frame = parsed.frame;
-      if (!Array.isArray(frame)) this.onFrame(frame);
-      else if (frame.length === 0) this.report(emptyBatch());
-      else for (let i = 0; i < frame.length && !this.stopped; i++) this.onFrame(frame[i]);
+      // The common event, one frame or one batch, skips parseArguments and its result object.
+      const frame = args[0];
+      if (args.length === 1 && typeof frame === "object" && frame !== null) this.onFrames(frame);
+      else this.onOtherEvent(args);
     } catch (error) {
       this.crashed(error);
     }
   };
+
+  /** Any other shape of psession event: an ack callback, a relay tag, or bad input. */
+  private onOtherEvent(args: unknown[]): void {
+    const parsed = parseArguments(args, false);
+    // A client with Socket.IO `retries` waits for an ack of every emit: acknowledge receipt.
+    if (parsed.ack !== undefined) parsed.ack();
+    if (parsed.error !== undefined) {
+      this.report(parsed.error);
+      return;
+    }
+    if (parsed.via !== undefined) {
+      const cluster = this.ctx.cluster;
+      if (cluster !== undefined && typeof this.name === "string")
+        cluster.fromClient(this.name, parsed.via, parsed.frame, this.socket.id);
+      else
+        this.report(
+          new SessionChannelError("DECODE_FAILED", "event dropped: a relay tag, but this server is not clustered"),
+        );
+      return;
+    }
+    this.onFrames(parsed.frame);
+  }
+
+  /** A frame, or a batch of them. */
+  private onFrames(frame: unknown): void {
+    if (!Array.isArray(frame)) this.onFrame(frame);
+    else if (frame.length === 0) this.report(emptyBatch());
+    else for (let i = 0; i < frame.length && !this.stopped; i++) this.onFrame(frame[i]);
+  }
 
   /** One frame from the client, alone or out of a batch. */
   private onFrame(frame: unknown): void {

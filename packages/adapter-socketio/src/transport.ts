@@ -35,6 +35,9 @@ export interface TransportSetup {
  */
 const BATCH_BYTES = 64 * 1024;
 
+/** No frame waiting (a frame itself may be any value). */
+const NONE: unique symbol = Symbol("none");
+
 /** `bytesSent` / `bytesReceived`, put on the instance only where they can be counted (see the class). */
 const WIRE_COUNTERS: PropertyDescriptorMap = {
   bytesSent: {
@@ -83,6 +86,8 @@ export class SocketIoTransport implements Transport<unknown> {
    * a request costs at 256 in flight (docs/benchmarks.md).
    */
   batching = false;
+  /** The tick's only frame so far (NONE: none), then `batch` once a second one comes. */
+  private first: unknown = NONE;
   private batch: unknown[] | undefined = undefined;
   private batchBytes = 0;
 
@@ -127,28 +132,38 @@ export class SocketIoTransport implements Transport<unknown> {
     const bytes = codec.lastBytes;
     const alone = bytes >= BATCH_BYTES / 4;
     // What is batched already leaves first: order is kept.
-    if (this.batch !== undefined && (alone || this.batchBytes + bytes > BATCH_BYTES)) this.flush();
+    if ((this.first !== NONE || this.batch !== undefined) && (alone || this.batchBytes + bytes > BATCH_BYTES))
+      this.flush();
     if (alone) {
       this.setup.out(frame);
       return;
     }
-    if (this.batch === undefined) {
-      this.batch = [];
-      this.batchBytes = 0;
-      queueMicrotask(this.flush);
-    }
-    this.batch.push(frame);
     this.batchBytes += bytes;
+    if (this.batch !== undefined) {
+      this.batch.push(frame);
+      return;
+    }
+    if (this.first === NONE) {
+      // The tick's first frame: an array only if a second one follows (sequential calls never do).
+      this.first = frame;
+      this.batchBytes = bytes;
+      queueMicrotask(this.flush);
+      return;
+    }
+    this.batch = [this.first, frame];
+    this.first = NONE;
   }
 
   /** Sends what was batched: one frame alone, several as one array. */
   private readonly flush = (): void => {
+    const first = this.first;
     const frames = this.batch;
-    if (frames === undefined) return;
+    if (first === NONE && frames === undefined) return;
+    this.first = NONE;
     this.batch = undefined;
     if (this.lostReason !== undefined || this.muted) return;
     try {
-      this.setup.out(frames.length === 1 ? frames[0] : frames);
+      this.setup.out(first !== NONE ? first : frames);
     } catch {
       // The socket went away within this tick: its "disconnect" fails the attempts (onClose).
     }
@@ -222,6 +237,7 @@ export class SocketIoTransport implements Transport<unknown> {
   /** From now on sends succeed without leaving: for a port being reset, whose notices must not reach the peer. */
   mute(): void {
     this.muted = true;
+    this.first = NONE;
     this.batch = undefined;
     this.rejectQueue(new SessionChannelError("CLOSED", "the peer did not keep its sessions: port reset"));
   }
@@ -230,6 +246,7 @@ export class SocketIoTransport implements Transport<unknown> {
   lost(reason: Error): void {
     if (this.lostReason !== undefined) return;
     this.lostReason = reason;
+    this.first = NONE;
     this.batch = undefined;
     this.rejectQueue(reason);
     const listeners = this.closeListeners;
