@@ -198,7 +198,7 @@ const FAN_OUT_NAMES: Record<FanOutKind, string> = {
   psession: "@psession/mqtt",
 };
 
-export async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind: FanOutKind) {
+async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind: FanOutKind) {
   const base = `bench/${process.pid}/${++topics}`;
   const clients: Client[] = [];
   const closers: (() => Promise<void>)[] = [];
