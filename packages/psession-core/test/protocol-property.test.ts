@@ -69,18 +69,24 @@ function chaotic(
   return transport;
 }
 
+/** Two managers joined by a chaotic channel that follows `p`; `duplicates`: what the channel declares. */
+function chaoticPair(p: Plan, duplicates: boolean) {
+  const [ta, tb] = createMemoryTransportPair<Message>();
+  const counter = { sent: 0, timers: new Set<ReturnType<typeof setTimeout>>() };
+  const A = new SessionManager();
+  const B = new SessionManager();
+  A.on("error", () => {});
+  B.on("error", () => {});
+  const options = p.roles ? {} : { role: undefined };
+  attach(A, { ...chaotic(ta, p, counter), duplicates }, options);
+  attach(B, { ...chaotic(tb, p, counter), duplicates }, options);
+  return { A, B, counter };
+}
+
 test("random delays, duplicates and drops: each handler runs at most once per request, all settle, the wire stays bounded", async () => {
   await fc.assert(
     fc.asyncProperty(plan, async (p) => {
-      const [ta, tb] = createMemoryTransportPair<Message>();
-      const counter = { sent: 0, timers: new Set<ReturnType<typeof setTimeout>>() };
-      const A = new SessionManager();
-      const B = new SessionManager();
-      A.on("error", () => {});
-      B.on("error", () => {});
-      const options = p.roles ? {} : { role: undefined };
-      attach(A, chaotic(ta, p, counter), options);
-      attach(B, chaotic(tb, p, counter), options);
+      const { A, B, counter } = chaoticPair(p, true);
       const runs = new Map<string, number>();
       const handler = async (m: Message) => {
         runs.set(m.id, (runs.get(m.id) ?? 0) + 1);
@@ -132,16 +138,7 @@ test("dialogues over a channel that delays, reorders and drops (no duplicates of
   }));
   await fc.assert(
     fc.asyncProperty(dialoguePlan, async (p) => {
-      const [ta, tb] = createMemoryTransportPair<Message>();
-      const counter = { sent: 0, timers: new Set<ReturnType<typeof setTimeout>>() };
-      const A = new SessionManager();
-      const B = new SessionManager();
-      A.on("error", () => {});
-      B.on("error", () => {});
-      const options = p.roles ? {} : { role: undefined };
-      const chaoticEnd = (end: Transport<Message>) => ({ ...chaotic(end, p, counter), duplicates: false });
-      attach(A, chaoticEnd(ta), options);
-      attach(B, chaoticEnd(tb), options);
+      const { A, B, counter } = chaoticPair(p, false);
       const opened = new Map<string, number>();
       const answered = new Map<string, number>();
       const strays: Message[] = [];
