@@ -12,8 +12,11 @@ export interface BenchTable {
 export type Suite = () => Promise<BenchTable[]>;
 
 /**
- * A full collection before a measurement (with --expose-gc, which `pnpm bench` passes): in an
- * interleaved run no contender pays for the garbage the previous one left.
+ * A full collection before a contender's warm-up (with --expose-gc, which `pnpm bench` passes): in
+ * an interleaved run no contender pays for the garbage the previous one left. Always before the
+ * warm-up, never between it and the measurement: a full collection throws away optimized code
+ * that embeds objects it frees (V8's "weak objects" deopt), so a measurement right after one
+ * starts on partly unoptimized code (docs/benchmarks.md, run of 02:55 UTC).
  */
 export function collect(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -24,9 +27,9 @@ export function collect(): void {
 
 /** Runs `round` repeatedly for about `ms` milliseconds after a warm-up; returns operations per second. */
 export async function opsPerSecond(round: () => Promise<number>, ms = 2000, warmupMs = 500): Promise<number> {
+  collect();
   const warmEnd = performance.now() + warmupMs;
   while (performance.now() < warmEnd) await round();
-  collect();
   let ops = 0;
   const start = performance.now();
   const end = start + ms;
@@ -40,8 +43,8 @@ export async function latency(
   count = 5000,
   warmup = 1000,
 ): Promise<{ p50: number; p99: number; mean: number }> {
-  for (let i = 0; i < warmup; i++) await once();
   collect();
+  for (let i = 0; i < warmup; i++) await once();
   const samples = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const t = performance.now();
