@@ -297,7 +297,7 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
         return;
       }
       this._clearPending();
-      // Timed within the port's budget (stats.ts), on the timer queue's clock (one reading per turn).
+      // Timed within the port's budget (stats.ts), on the timer queue's clock.
       if (--stats.budget >= 0) stats.roundTrip(startedAt, manager._queue.time());
       resolve(message);
       if (this._once) this._end(undefined, false);

@@ -1,4 +1,4 @@
-import { afterTurn, now } from "./clock.js";
+import { now } from "./clock.js";
 
 // One timer for every pending send of a manager. Nodes (sessions) sit in intrusive
 // doubly-linked lists, one list ("bucket") per distinct delay, so each list is sorted by
@@ -44,23 +44,19 @@ export class TimerQueue {
   private count = 0;
   /** Non-empty buckets; the heap may hold up to about twice as many before `fire` compacts it. */
   private live = 0;
-  // The clock is read once per turn of the event loop: 256 sends in one loop, or the sends of
-  // every reply read in one turn, share one reading (see afterTurn).
-  private clock = -1;
-  private readonly invalidate = (): void => {
-    this.clock = -1;
-  };
 
   get size(): number {
     return this.count;
   }
 
-  /** Whole monotonic ms, read at most once per turn of the event loop (deadlines, round-trip times). */
+  /**
+   * Whole monotonic ms (deadlines, round-trip times). Read afresh each time: a reading cached for
+   * the turn of the event loop needed a setImmediate per turn to expire it, and that pending
+   * immediate cost every sequential round trip about 2 µs of latency (docs/benchmarks.md), far
+   * more than the 3 clock reads of a request (~70 ns each).
+   */
   time(): number {
-    const t = this.clock;
-    if (t >= 0) return t;
-    afterTurn(this.invalidate);
-    return (this.clock = Math.floor(now()));
+    return Math.floor(now());
   }
 
   add(node: TimerNode, delay: number): void {
@@ -142,11 +138,9 @@ export class TimerQueue {
     this.timer = undefined;
     this.armedFor = Infinity;
     this.firing = true;
+    // What handlers add while this fires gets a deadline of at least floor(t) + 1 > t: a node
+    // that re-adds itself is never due in the same firing, so it cannot loop here.
     const t = now();
-    // What handlers add while this fires counts from this firing's clock: a reading cached
-    // earlier in this turn would make a re-added node due again at once, looping here forever.
-    if (this.clock < 0) afterTurn(this.invalidate);
-    this.clock = Math.floor(t);
     const heap = this.heap;
     try {
       while (heap.length > 0 && heap[0]!.key <= t) {
