@@ -246,6 +246,12 @@ export class Session<Reply = any> extends Emitter<SessionEvents> {
     if (manager._wire) {
       const cancel = message.$cancel;
       if (cancel !== undefined) {
+        // A cancel names its turn; turns only grow per connection, so one naming a turn this
+        // session cannot be at belongs to an older session that had this sid (ids are recycled),
+        // or to a turn the opener has moved on from (the responder then refuses that later turn):
+        // dropped quietly, like a cancel for an unknown sid.
+        const turn = this.remote ? message.$turn : message.$re;
+        if (typeof turn === "number" && (this.remote ? turn < this._turn : turn !== this._turn)) return;
         this._cancelledByRemote(cancel);
         return;
       }

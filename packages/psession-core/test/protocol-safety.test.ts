@@ -267,6 +267,61 @@ describe("replies matched to their turn (issue 8 item 3)", () => {
     await Promise.all(first);
   });
 
+  test("recycled sids: a late $cancel of the old session never cancels the newcomer (opener side)", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const A = make({ maxSessionCount: 2 }); // role "client": the one odd id, 1
+    attach(A, ta);
+    const seen: Message[] = [];
+    tb.onMessage((m) => void seen.push(m as Message));
+    const alice = settle(A.request({ user: "alice" }));
+    await delay(5);
+    const carol = A.request({ user: "carol" }, { timeout: 2000 }); // recycles alice's sid
+    expect(await alice).toBeInstanceOf(SessionCancelError);
+    await delay(5);
+    const [a, c] = seen.filter((m) => m.$cancel === undefined);
+    expect(c!.sid).toBe(a!.sid);
+    expect(c!.$turn).toBeGreaterThan(a!.$turn as number);
+    // The responder aborts alice's session; its notice arrives after carol took the sid.
+    tb.send({ sid: a!.sid, $re: a!.$turn, $cancel: "SessionAbortError" });
+    tb.send({ sid: c!.sid, $re: c!.$turn, balance: "carol's" });
+    expect(await carol).toMatchObject({ balance: "carol's" });
+    // A cancel naming carol's own turn still ends her next one.
+    const session = A.createSession();
+    const pending = settle(session.send({ user: "dan" }, { timeout: 2000 }));
+    await delay(5);
+    const d = seen.at(-1)!;
+    tb.send({ sid: d.sid, $re: d.$turn, $cancel: "SessionAbortError" });
+    expect(await pending).toBeInstanceOf(SessionCancelError);
+  });
+
+  test("recycled sids: a late $cancel of the old session never cancels the newcomer (responder side)", async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const B = make(); // role "server": answers the client's odd ids
+    attach(B, tb);
+    const aborted: string[] = [];
+    B.handle(async (m, session) => {
+      await delay(m.user === "alice" ? 5 : 40);
+      if (session.signal.aborted) aborted.push(m.user as string);
+      return { balance: `${m.user}'s` };
+    });
+    const answers: Message[] = [];
+    ta.onMessage((m) => void answers.push(m as Message));
+    ta.send({ sid: 1, $turn: 1, user: "alice" });
+    await delay(20); // alice answered: her session ended at B
+    ta.send({ sid: 1, $turn: 2, user: "carol" }); // the opener recycled sid 1
+    // A duplicate of alice's old cancel (an at-least-once channel delivering it late).
+    ta.send({ sid: 1, $turn: 1, $cancel: "SessionTimeoutError" });
+    await delay(80);
+    expect(aborted).toEqual([]);
+    expect(answers.map((m) => m.balance)).toEqual(["alice's", "carol's"]);
+    // The same cancel naming carol's turn reaches her session.
+    ta.send({ sid: 3, $turn: 3, user: "erin" });
+    await delay(5);
+    ta.send({ sid: 3, $turn: 3, $cancel: "SessionCancelError" });
+    await delay(60);
+    expect(aborted).toEqual(["erin"]);
+  });
+
   test("a session:end listener that opens a session during recycling gets its own sid", () => {
     const A = make({ sender: () => {}, maxSessionCount: 4 });
     const sessions = [1, 2, 3, 4].map(() => A.createSession());
