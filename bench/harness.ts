@@ -37,11 +37,19 @@ export async function opsPerSecond(round: () => Promise<number>, ms = 2000, warm
   return (ops * 1000) / (performance.now() - start);
 }
 
+/**
+ * Sequential calls before a latency measurement, after collect(). The full collection throws away
+ * optimized code, and the longer a contender's code path, the more calls it takes to optimize it
+ * again: with 300–500 calls, psession's p50 on aedes and Socket.IO was 10–25% above its steady
+ * state while the hand-written contenders' moved 1–5% (docs/benchmarks.md, run of 04:35 UTC).
+ */
+export const WARMUP_CALLS = 3000;
+
 /** Runs `once` `count` times sequentially after `warmup` runs; returns latency percentiles in µs. */
 export async function latency(
   once: () => Promise<unknown>,
   count = 5000,
-  warmup = 1000,
+  warmup = WARMUP_CALLS,
 ): Promise<{ p50: number; p99: number; mean: number }> {
   collect();
   for (let i = 0; i < warmup; i++) await once();

@@ -12,7 +12,7 @@ import {
   startAedes,
   startMosquitto,
 } from "../packages/adapter-mqtt/test/brokers.js";
-import { type BenchTable, collect, fmt, latency, throughput } from "./harness.js";
+import { type BenchTable, collect, fmt, latency, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 type Client = Awaited<ReturnType<typeof connectClient>>;
@@ -375,7 +375,7 @@ export default async function mqttBench(): Promise<BenchTable[]> {
           { url: aedes.url, qos, noDelay: true, protocolVersion: 4 },
           3,
           2000,
-          300,
+          WARMUP_CALLS,
           1500,
         )),
       );
@@ -391,7 +391,7 @@ export default async function mqttBench(): Promise<BenchTable[]> {
             { url: fast.url, qos, noDelay: true, protocolVersion: 5 },
             3,
             2000,
-            300,
+            WARMUP_CALLS,
             1500,
           )),
         );
@@ -448,7 +448,7 @@ export default async function mqttBench(): Promise<BenchTable[]> {
     table(
       "MQTT request/response: sequential latency and 256 in flight",
       "Requester and responder are two MQTT.js 5 clients in one process, TCP_NODELAY on both and on the broker; payload {v:1} as JSON. " +
-        "Median of 3 interleaved rounds; latency = 2,000 sequential calls (µs), throughput = 256 calls in flight for 1.5 s. " +
+        "Median of 3 interleaved rounds; latency = 2,000 sequential calls (µs) after 3,000 warm-up, throughput = 256 calls in flight for 1.5 s. " +
         "Raw: publish {id, v}, the responder echoes, a Map of id → promise (the limit). Raw MQTT 5: the id travels as correlationData with a responseTopic instead. " +
         "@psession/mqtt: port.request() against manager.handle(); on MQTT 5 its requests carry responseTopic, correlationData and messageExpiryInterval, its answers correlationData.",
       rows,

@@ -9,7 +9,7 @@ import { attach } from "@psession/socketio";
 import { SessionManager } from "psession";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
-import { fmt, latency, throughput, type BenchTable } from "./harness.js";
+import { fmt, latency, throughput, type BenchTable, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
@@ -82,7 +82,7 @@ async function table(
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < contenders.length; i++) {
         const c = contenders[i]!;
-        lat[i]!.push(await latency(() => c.call(1), calls, Math.min(500, calls)));
+        lat[i]!.push(await latency(() => c.call(1), calls, Math.min(WARMUP_CALLS, 2 * calls)));
         tput[i]!.push(await throughput(() => c.call(1), 256, ms));
       }
     }
@@ -92,7 +92,7 @@ async function table(
       title: `Socket.IO (${transport}) request/response on one connection: sequential latency and 256 in flight`,
       note:
         `One socket.io 4.8 connection on 127.0.0.1, client and server in one Node process, payload {v:1}; every contender on the same connection. ` +
-        `Median of ${rounds} interleaved rounds; latency = ${fmt(calls)} sequential calls (µs), throughput = 256 calls in flight for ${ms / 1000} s. ` +
+        `Median of ${rounds} interleaved rounds; latency = ${fmt(calls)} sequential calls (µs) after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up, throughput = 256 calls in flight for ${ms / 1000} s. ` +
         `Ratios against emitWithAck without a timeout (what most code does); psession always runs a timeout per request (60 s here).`,
       columns: ["contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs emitWithAck", "p50 vs emitWithAck"],
       rows: contenders.map((c, i) => {

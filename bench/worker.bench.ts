@@ -215,7 +215,7 @@ export default async function workerBench(): Promise<BenchTable[]> {
     for (const contender of contenders) {
       const running = await start(contender.kind, ready);
       let n = 0;
-      const lat = await latency(() => running.call(n++), 5000, 1000);
+      const lat = await latency(() => running.call(n++), 5000);
       const ops = await throughput(() => running.call(n++), 256, 1500);
       const copy = await bufferRoundTrips(running, false);
       const moved = await bufferRoundTrips(running, true);
@@ -238,7 +238,7 @@ export default async function workerBench(): Promise<BenchTable[]> {
   return [
     {
       title: "worker_threads round trips (@psession/worker)",
-      note: 'One Worker per contender answering an echo; parent and worker each run their side (psession on both ends, Comlink expose/wrap). Median of 5 interleaved rounds. Sequential: 5,000 awaited calls after 1,000 warm-up. Throughput: 256 calls kept in flight for 1.5 s after a 0.5 s warm-up. "vs limit": throughput ratio and p50 latency ratio against raw postMessage (100% = as fast).',
+      note: 'One Worker per contender answering an echo; parent and worker each run their side (psession on both ends, Comlink expose/wrap). Median of 5 interleaved rounds. Sequential: 5,000 awaited calls after 3,000 warm-up. Throughput: 256 calls kept in flight for 1.5 s after a 0.5 s warm-up. "vs limit": throughput ratio and p50 latency ratio against raw postMessage (100% = as fast).',
       columns: ["channel", "seq p50 µs", "seq p99 µs", "256 in flight req/s", "req/s vs limit", "p50 vs limit"],
       rows: contenders.map((c) => {
         const r = best.get(c)!;
