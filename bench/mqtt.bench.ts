@@ -384,19 +384,16 @@ export default async function mqttBench(): Promise<BenchTable[]> {
     if (hasMosquitto) {
       const fast = await startMosquitto({ noDelay: true });
       brokers.push(fast);
-      for (const qos of [0, 1] as const) {
-        rows.push(
-          ...(await pair(
-            "mosquitto, nodelay (5)",
-            { url: fast.url, qos, noDelay: true, protocolVersion: 5 },
-            3,
-            2000,
-            WARMUP_CALLS,
-            1500,
-          )),
-        );
+      // MQTT 5, and 3.1.1 on the same broker: the same wire as raw MQTT.js, without properties.
+      for (const protocolVersion of [5, 4] as const) {
+        const label = `mosquitto, nodelay (${protocolVersion === 5 ? "5" : "3.1.1"})`;
+        for (const qos of [0, 1] as const) {
+          rows.push(
+            ...(await pair(label, { url: fast.url, qos, noDelay: true, protocolVersion }, 3, 2000, WARMUP_CALLS, 1500)),
+          );
+        }
+        fan.push(...(await fanOutRows(label, fast.url, protocolVersion)));
       }
-      fan.push(...(await fanOutRows("mosquitto, nodelay (5)", fast.url, 5)));
       // Stock: mosquitto without set_tcp_nodelay, clients as MQTT.js leaves them (Nagle on), then
       // the adapter's default (TCP_NODELAY on the clients only). ~40 ms per hop: few samples.
       const slow = await startMosquitto({ noDelay: false });
@@ -450,7 +447,8 @@ export default async function mqttBench(): Promise<BenchTable[]> {
       "Requester and responder are two MQTT.js 5 clients in one process, TCP_NODELAY on both and on the broker; payload {v:1} as JSON. " +
         "Median of 3 interleaved rounds; latency = 2,000 sequential calls (µs) after 3,000 warm-up, throughput = 256 calls in flight for 1.5 s. " +
         "Raw: publish {id, v}, the responder echoes, a Map of id → promise (the limit). Raw MQTT 5: the id travels as correlationData with a responseTopic instead. " +
-        "@psession/mqtt: port.request() against manager.handle(); on MQTT 5 its requests carry responseTopic, correlationData and messageExpiryInterval, its answers correlationData.",
+        "@psession/mqtt: port.request() against manager.handle(); on MQTT 5 its requests carry responseTopic, correlationData and messageExpiryInterval, its answers correlationData. " +
+        "Rows marked 3.1.1 (aedes, and mosquitto again): every client speaks MQTT 3.1.1, so psession's sid travels in the payload only, the same wire as raw.",
       rows,
     ),
     {
