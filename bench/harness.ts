@@ -41,7 +41,7 @@ export async function opsPerSecond(round: () => Promise<number>, ms = 2000, warm
  * Sequential calls before a latency measurement, after collect(). The full collection throws away
  * optimized code, and the longer a contender's code path, the more calls it takes to optimize it
  * again: with 300–500 calls, psession's p50 on aedes and Socket.IO was 10–25% above its steady
- * state while the hand-written contenders' moved 1–5% (docs/benchmarks.md, run of 04:35 UTC).
+ * state while the hand-written contenders' moved 1–5% (docs/benchmarks.md, run of 04:47 UTC).
  */
 export const WARMUP_CALLS = 3000;
 
