@@ -24,6 +24,9 @@ const CANCEL = "$cancel";
 
 type Message = Record<string, unknown>;
 
+/** The start of an inbound report, built only when there is one to make. */
+const where = (topic: string): string => `payload on ${topic}`;
+
 /** One channel object per (client, publish topic), so attaching the same device twice is caught by the core. */
 const channels = new WeakMap<object, Map<string, object>>();
 function channelOf(client: object, topic: string): object {
@@ -407,13 +410,12 @@ export class MqttLink implements PortLink {
 
   private receive(name: string, topic: string, payload: Uint8Array, packet: InboundPacket | undefined): void {
     let transport = this.ports.get(name);
-    const where = `payload on ${topic}`;
     if (!(payload instanceof Uint8Array)) payload = utf8.encode(String(payload));
     if (payload.length > this.s.maxFrameBytes) {
       this.manager.report(
         new SessionChannelError(
           "FRAME_TOO_LARGE",
-          `${where}: payload of ${payload.length} bytes is over maxFrameBytes ${this.s.maxFrameBytes}: dropped`,
+          `${where(topic)}: payload of ${payload.length} bytes is over maxFrameBytes ${this.s.maxFrameBytes}: dropped`,
         ),
         transport?.port,
       );
@@ -427,7 +429,7 @@ export class MqttLink implements PortLink {
       this.manager.report(
         new SessionChannelError(
           "DECODE_FAILED",
-          `${where}: payload dropped, the serializer could not decode it (${reason})`,
+          `${where(topic)}: payload dropped, the serializer could not decode it (${reason})`,
           { cause: error },
         ),
         transport?.port,
@@ -446,7 +448,7 @@ export class MqttLink implements PortLink {
         else if (sid !== ours) {
           this.manager.report(
             new SessionInvalidError(
-              `${where}: sid ${String(sid)} does not match its correlationData (sid ${ours}): dropped`,
+              `${where(topic)}: sid ${String(sid)} does not match its correlationData (sid ${ours}): dropped`,
             ),
             transport?.port,
           );
@@ -455,7 +457,7 @@ export class MqttLink implements PortLink {
       } else if (!(typeof sid === "number" && (sid & 1) !== this.ownParity)) {
         // Only a session the peer opened carries the peer's own correlation.
         this.manager.report(
-          new SessionInvalidError(`${where}: correlationData is not ours, and no sid of the peer's: dropped`),
+          new SessionInvalidError(`${where(topic)}: correlationData is not ours, and no sid of the peer's: dropped`),
           transport?.port,
         );
         return;
@@ -464,21 +466,24 @@ export class MqttLink implements PortLink {
     const session = typeof sid === "number" && Number.isInteger(sid) && sid > 0;
     if (packet?.retain === true && session) {
       // A retained command or reply is replayed on every subscribe ("ghost switching"): never act on one.
-      this.manager.report(new SessionInvalidError(`${where}: a retained session message was ignored`), transport?.port);
+      this.manager.report(
+        new SessionInvalidError(`${where(topic)}: a retained session message was ignored`),
+        transport?.port,
+      );
       return;
     }
     const own = session && ((sid as number) & 1) === this.ownParity;
     if (transport === undefined) {
       if (own) {
         this.manager.report(
-          new SessionInvalidError(`${where}: a reply for port "${name}", which has no sessions here: dropped`),
+          new SessionInvalidError(`${where(topic)}: a reply for port "${name}", which has no sessions here: dropped`),
         );
         return;
       }
       const taken = this.manager.ports.get(name);
       if (taken?.attached) {
         this.manager.report(
-          new SessionInvalidError(`${where}: port "${name}" is attached to another transport: dropped`),
+          new SessionInvalidError(`${where(topic)}: port "${name}" is attached to another transport: dropped`),
         );
         return;
       }
@@ -486,7 +491,7 @@ export class MqttLink implements PortLink {
         // Anyone may publish under any name the templates match: ports made that way are bounded.
         this.manager.report(
           new SessionInvalidError(
-            `${where}: ${this.ports.size} ports already (maxPorts): a new device "${name}" was refused`,
+            `${where(topic)}: ${this.ports.size} ports already (maxPorts): a new device "${name}" was refused`,
           ),
         );
         return;
@@ -494,7 +499,8 @@ export class MqttLink implements PortLink {
       this.ensurePort(name);
       transport = this.ports.get(name)!;
     }
-    if (packet?.retain !== true) this.offline.delete(name);
+    // A live message says its device is back; without a status topic the set is always empty.
+    if (this.offline.size > 0 && packet?.retain !== true) this.offline.delete(name);
     if (session) {
       if (properties !== undefined) this.route(transport, sid as number, own, properties.responseTopic, correlation);
       if (own) this.outbox.release(transport, sid as number);
