@@ -1,7 +1,8 @@
 // @psession/socketio against what Socket.IO users write today, all on the same Socket.IO
 // connection (client and server in this process, so every figure pays for both ends):
 // `emitWithAck` with and without a timeout, a hand-written request event + reply event with an id
-// map (the shared bench/id-map.ts), and psession sessions on the "psession" event.
+// map (the shared bench/id-map.ts, a setTimeout per request), the same without a timer (the least
+// any request/reply over an application event can cost), and psession sessions on the "psession" event.
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -33,6 +34,7 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
   io.on("connection", (socket) => {
     socket.on("echo", (m: { v: number }, ack: (r: unknown) => void) => ack({ v: m.v }));
     socket.on("rpc", (m: { id: number; v: number }) => void socket.emit("rpc:reply", { id: m.id, v: m.v }));
+    socket.on("bare", (m: { id: number; v: number }) => void socket.emit("bare:reply", { id: m.id, v: m.v }));
   });
   httpServer.listen(0, "127.0.0.1");
   await once(httpServer, "listening");
@@ -44,11 +46,28 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   const ids = createIdMapClient(TIMEOUT);
   socket.on("rpc:reply", (m: { id: number; v: number }) => ids.settle(m.id, m));
+  // The least an event-based request/reply can do: no timer, no session, nothing but an id.
+  const bare = new Map<number, (reply: unknown) => void>();
+  let bareSeq = 0;
+  socket.on("bare:reply", (m: { id: number; v: number }) => {
+    const resolve = bare.get(m.id);
+    bare.delete(m.id);
+    resolve?.(m);
+  });
   return {
     contenders: [
       { name: "emitWithAck (no timeout)", call: (v) => socket.emitWithAck("echo", { v }) },
       { name: "timeout(60 s).emitWithAck", call: (v) => socket.timeout(TIMEOUT).emitWithAck("echo", { v }) },
       { name: "event + id map (hand-written)", call: (v) => ids.call((id) => socket.emit("rpc", { id, v })) },
+      {
+        name: "event + id map, no timeout (floor)",
+        call: (v) =>
+          new Promise((resolve) => {
+            const id = ++bareSeq;
+            bare.set(id, resolve);
+            socket.emit("bare", { id, v });
+          }),
+      },
       { name: "@psession/socketio", call: (v) => port.request({ v }) },
     ],
     async close() {

@@ -6,6 +6,7 @@ describe("jsonSize: a lower bound of a message's JSON size", () => {
     const samples: unknown[] = [
       { sid: 1, $turn: 3, command: "turnOnLight", args: [1, "two", null, true, { deep: ["x"] }] },
       { text: "héllo wörld ✓ 🎉", n: -12.5e10, nested: { a: { b: { c: [] } } } },
+      { left: undefined, out: () => 1, kept: 1, list: [undefined, null, new Date(0)] },
       [],
       {},
       "plain",
@@ -28,5 +29,9 @@ describe("jsonSize: a lower bound of a message's JSON size", () => {
     const cycle: Record<string, unknown> = { a: 1 };
     cycle.self = cycle;
     expect(jsonSize(cycle, 10_000)).toBeGreaterThan(10_000);
+    // A long flat object stops at the limit too, not at its end; an array over it by its commas alone is not walked.
+    const wide = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
+    expect(jsonSize(wide, 1000)).toBeLessThan(1020);
+    expect(jsonSize(new Array(1_000_000).fill("x"), 1000)).toBe(1_000_001);
   });
 });
