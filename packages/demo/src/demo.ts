@@ -65,6 +65,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     statistics.close();
     for (const line of formatDeviceTable(rows)) t.print(`  ${line}`);
     t.print("  (round trips in whole milliseconds; replies: answered turns, p50/p99 over them)");
+    // "attached" next to "offline" is right, but reads as a contradiction without this line.
+    t.print(
+      "  (port: psession's port for the device; it stays attached while the device is offline: sends fail at once, OFFLINE)",
+    );
   } catch (error) {
     exitCode = 1;
     t.print("");

@@ -102,6 +102,10 @@ export function expectDemoTranscript(output: string): void {
   const column = (title: string) => [...table.values()].map((row) => row[title]);
   expect(column("availability")).toEqual(["online", "online", "offline"]);
   expect(column("port")).toEqual(["attached", "attached", "attached"]);
+  // An offline device's port is still attached: the transcript says what that means.
+  expect(output).toMatch(
+    /\(port: psession's port for the device; it stays attached while the device is offline: sends fail at once, OFFLINE\)/,
+  );
   // lamp: 2 dialogue turns + 30 reads + 1 toggle; thermostat: 30 reads + heat + the cancelled one;
   // plug: 30 reads + the command it lost power in + the one refused as OFFLINE.
   expect(column("commands")).toEqual(["33", "32", "32"]);
