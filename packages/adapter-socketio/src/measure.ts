@@ -41,7 +41,8 @@ function leafSize(v: unknown): number {
   }
 }
 
-const hasOwn = Object.prototype.hasOwnProperty; // V8 optimizes this call inside for-in; Object.hasOwn it does not
+// Faster than Object.hasOwn here (measured): V8 reduces this call inside a for-in to a map check.
+const hasOwn = Object.prototype.hasOwnProperty;
 
 /** One object's own bytes and its primitive members; nested objects go on `stack`. Stops past `room`. */
 function containerSize(v: object, room: number, stack: unknown[]): number {
