@@ -3,17 +3,38 @@
 // `emitWithAck` with and without a timeout, a hand-written request event + reply event with an id
 // map (the shared bench/id-map.ts, a setTimeout per request), the same without a timer (the least
 // any request/reply over an application event can cost), and psession sessions on the "psession" event.
+// Two more rows split psession's cost: its frames written by hand on both ends (what the envelope
+// costs Socket.IO), and the core attached with a bare Transport of a few lines (what the adapter adds).
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { attach } from "@psession/socketio";
-import { SessionManager } from "psession";
+import { attach as attachCore, type Message, SessionManager, type Transport } from "psession";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { fmt, latency, throughput, type BenchTable, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
+
+/** The least Transport over a Socket.IO socket: one event each way, no batching, checks or hello. */
+function bareTransport(
+  socket: { emit(event: string, frame: unknown): unknown; on(event: string, fn: (frame: Message) => void): unknown },
+  role: "client" | "server",
+): Transport<Message> {
+  let listener: ((message: Message) => void) | undefined;
+  socket.on("core", (frame) => listener?.(frame));
+  return {
+    role,
+    send: (message) => void socket.emit("core", message),
+    onMessage(fn) {
+      listener = fn;
+      return () => {
+        listener = undefined;
+      };
+    },
+  };
+}
 
 interface Contender {
   name: string;
@@ -31,7 +52,15 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
   const serverManager = new SessionManager({ sessionTimeout: TIMEOUT });
   const handle = attach(serverManager, io);
   serverManager.handle((m) => ({ v: m.v }));
+  // The core alone on the server side of the "core" event (its own manager: the adapter owns serverManager).
+  const coreServer = new SessionManager({ sessionTimeout: TIMEOUT });
+  coreServer.handle((m) => ({ v: m.v }));
   io.on("connection", (socket) => {
+    attachCore(coreServer, bareTransport(socket, "server"), { port: socket.id });
+    // psession's frames, answered by hand: sid echoed, $re = the request's $turn.
+    socket.on("envelope", (m: { v: number; sid: number; $turn: number }) =>
+      socket.emit("envelope", { v: m.v, sid: m.sid, $re: m.$turn }),
+    );
     socket.on("echo", (m: { v: number }, ack: (r: unknown) => void) => ack({ v: m.v }));
     socket.on("rpc", (m: { id: number; v: number }) => void socket.emit("rpc:reply", { id: m.id, v: m.v }));
     socket.on("bare", (m: { id: number; v: number }) => void socket.emit("bare:reply", { id: m.id, v: m.v }));
@@ -54,6 +83,16 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
     bare.delete(m.id);
     resolve?.(m);
   });
+  // psession's frames by hand on the client: odd sids (the client's parity), a growing $turn.
+  const envelopes = new Map<number, (reply: unknown) => void>();
+  let turn = 0;
+  socket.on("envelope", (m: { sid: number }) => {
+    const resolve = envelopes.get(m.sid);
+    envelopes.delete(m.sid);
+    resolve?.(m);
+  });
+  const coreClient = new SessionManager({ sessionTimeout: TIMEOUT });
+  const corePort = attachCore(coreClient, bareTransport(socket, "client"), { port: "server" });
   return {
     contenders: [
       { name: "emitWithAck (no timeout)", call: (v) => socket.emitWithAck("echo", { v }) },
@@ -68,6 +107,17 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
             socket.emit("bare", { id, v });
           }),
       },
+      {
+        name: "psession's frames, by hand on both ends",
+        call: (v) =>
+          new Promise((resolve) => {
+            const $turn = ++turn;
+            const sid = (($turn * 2) % 65_534) + 1;
+            envelopes.set(sid, resolve);
+            socket.emit("envelope", { v, sid, $turn });
+          }),
+      },
+      { name: "psession core, bare Transport (no adapter)", call: (v) => corePort.request({ v }) },
       { name: "@psession/socketio", call: (v) => port.request({ v }) },
     ],
     async close() {
@@ -75,6 +125,8 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
       handle.close();
       clientManager.clear();
       serverManager.clear();
+      coreClient.clear();
+      coreServer.clear();
       socket.disconnect();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
