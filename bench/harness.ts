@@ -45,24 +45,45 @@ export async function opsPerSecond(round: () => Promise<number>, ms = 2000, warm
  */
 export const WARMUP_CALLS = 3000;
 
+export interface Latency {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
 /** Runs `once` `count` times sequentially after `warmup` runs; returns latency percentiles in µs. */
-export async function latency(
-  once: () => Promise<unknown>,
+export function latency(once: () => Promise<unknown>, count = 5000, warmup = WARMUP_CALLS): Promise<Latency> {
+  return latencies([once], count, warmup).then((all) => all[0]!);
+}
+
+/**
+ * Sequential latency of several contenders measured together: one call of each in turn (A, B, C,
+ * A, B, C, …), never two at once, so every contender meets the same machine. This VM switches
+ * between a fast and a slow speed for seconds at a time (Socket.IO p50 25 against 35–40 µs): with
+ * contenders measured one after another, a median could land on the slow speed for one contender
+ * and on the fast one for the next (docs/benchmarks.md, run of 07:40 UTC). Percentiles in µs.
+ */
+export async function latencies(
+  calls: (() => Promise<unknown>)[],
   count = 5000,
   warmup = WARMUP_CALLS,
-): Promise<{ p50: number; p99: number; mean: number }> {
+): Promise<Latency[]> {
   collect();
-  for (let i = 0; i < warmup; i++) await once();
-  const samples = new Float64Array(count);
+  for (let i = 0; i < warmup; i++) for (const call of calls) await call();
+  const samples = calls.map(() => new Float64Array(count));
   for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    await once();
-    samples[i] = (performance.now() - t) * 1000;
+    for (let c = 0; c < calls.length; c++) {
+      const t = performance.now();
+      await calls[c]!();
+      samples[c]![i] = (performance.now() - t) * 1000;
+    }
   }
-  samples.sort();
-  let sum = 0;
-  for (const s of samples) sum += s;
-  return { p50: samples[Math.floor(count * 0.5)]!, p99: samples[Math.floor(count * 0.99)]!, mean: sum / count };
+  return samples.map((s) => {
+    s.sort();
+    let sum = 0;
+    for (const x of s) sum += x;
+    return { p50: s[Math.floor(count * 0.5)]!, p99: s[Math.floor(count * 0.99)]!, mean: sum / count };
+  });
 }
 
 /** `inFlight` requests kept in flight at once, for `ms`: returns completed requests per second. */

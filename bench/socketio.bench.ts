@@ -12,7 +12,7 @@ import { attach } from "@psession/socketio";
 import { attach as attachCore, type Message, SessionManager, type Transport } from "psession";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
-import { fmt, latency, throughput, type BenchTable, WARMUP_CALLS } from "./harness.js";
+import { fmt, latencies, throughput, type BenchTable, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
@@ -151,9 +151,14 @@ async function table(
     const tput = contenders.map(() => [] as number[]);
     // Rounds interleave the contenders so drift (GC, JIT, CPU clocks) hits all of them alike.
     for (let round = 0; round < rounds; round++) {
+      const l = await latencies(
+        contenders.map((c) => () => c.call(1)),
+        calls,
+        Math.min(WARMUP_CALLS, 2 * calls),
+      );
       for (let i = 0; i < contenders.length; i++) {
         const c = contenders[i]!;
-        lat[i]!.push(await latency(() => c.call(1), calls, Math.min(WARMUP_CALLS, 2 * calls)));
+        lat[i]!.push(l[i]!);
         tput[i]!.push(await throughput(() => c.call(1), 256, ms));
       }
     }
@@ -163,7 +168,7 @@ async function table(
       title: `Socket.IO (${transport}) request/response on one connection: sequential latency and 256 in flight`,
       note:
         `One socket.io 4.8 connection on 127.0.0.1, client and server in one Node process, payload {v:1}; every contender on the same connection. ` +
-        `Median of ${rounds} interleaved rounds; latency = ${fmt(calls)} sequential calls (µs) after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up, throughput = 256 calls in flight for ${ms / 1000} s. ` +
+        `Median of ${rounds} interleaved rounds; latency = ${fmt(calls)} sequential calls of each contender, one of each in turn (µs), after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up calls each, throughput = 256 calls in flight for ${ms / 1000} s. ` +
         `Ratios against emitWithAck without a timeout (what most code does); psession always runs a timeout per request (60 s here).`,
       columns: ["contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs emitWithAck", "p50 vs emitWithAck"],
       rows: contenders.map((c, i) => {
@@ -186,5 +191,5 @@ async function table(
 }
 
 export default async function socketioBench(): Promise<BenchTable[]> {
-  return [await table("websocket", 5, 3000, 1500), await table("polling", 1, 300, 1500)];
+  return [await table("websocket", 11, 3000, 1000), await table("polling", 1, 300, 1500)];
 }
