@@ -12,7 +12,16 @@ import {
   startAedes,
   startMosquitto,
 } from "../packages/adapter-mqtt/test/brokers.js";
-import { type BenchTable, collect, fmt, latencies, throughput, WARMUP_CALLS } from "./harness.js";
+import {
+  type BenchTable,
+  collect,
+  fmt,
+  type Latency,
+  latencies,
+  latency,
+  throughput,
+  WARMUP_CALLS,
+} from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 type Client = Awaited<ReturnType<typeof connectClient>>;
@@ -178,14 +187,18 @@ async function pair(
       const r = (await c.call(7)) as { v?: number };
       if (r?.v !== 7) throw new Error(`${c.name} answered ${JSON.stringify(r)}`);
     }
-    const lat = contenders.map(() => [] as { p50: number; p99: number }[]);
+    const lat = contenders.map(() => [] as Latency[]);
     const tput = contenders.map(() => [] as number[]);
     const calls = contenders.map((c) => () => c.call(1));
     for (let round = 0; round < rounds; round++) {
       // Nagle's figures need each contender's calls back to back: between two calls of one
       // contender the others' would outlast the 40 ms delayed ACK that the table is about.
-      const l = s.backToBack ? [] : await latencies(calls, samples, warmup);
-      if (s.backToBack) for (const call of calls) l.push((await latencies([call], samples, warmup))[0]!);
+      let l: Latency[];
+      if (!s.backToBack) l = await latencies(calls, samples, warmup);
+      else {
+        l = [];
+        for (const call of calls) l.push(await latency(call, samples, warmup));
+      }
       for (const [i, c] of contenders.entries()) {
         lat[i]!.push(l[i]!);
         tput[i]!.push(await throughput(() => c.call(1), 256, ms));
