@@ -1,5 +1,6 @@
 // Shared benchmark helpers. Each suite file `bench/<name>.bench.ts` default-exports
-// `async () => BenchTable[]`; `pnpm bench [name…]` runs them in one process and prints the tables.
+// `async () => BenchTable[]`; `pnpm bench [name…]` runs each in a process of its own (start.mjs)
+// and prints the tables.
 
 export interface BenchTable {
   title: string;
@@ -95,6 +96,16 @@ export async function throughput(call: () => Promise<unknown>, inFlight = 256, m
     return inFlight;
   };
   return opsPerSecond(round, ms);
+}
+
+/**
+ * `a / b` paired by round: the median over rounds of `a[r] / b[r]`. Both values of a round were
+ * measured together (in turn, within a second or two), so a change of the machine's speed between
+ * rounds cancels out; each side's own median could land on different speeds (docs/benchmarks.md).
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  const ratios = a.map((x, r) => x / b[r]!).sort((x, y) => x - y);
+  return ratios[Math.floor(ratios.length / 2)]!;
 }
 
 export function fmt(n: number, digits = 0): string {

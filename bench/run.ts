@@ -1,11 +1,14 @@
-// `pnpm bench` runs every bench/*.bench.ts suite; `pnpm bench core ws` runs the named ones.
+// Runs the named bench/*.bench.ts suites (every one without a name) and prints their tables.
+// `pnpm bench` (start.mjs) calls it once per suite, each in a process of its own.
 import { readdirSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { printTable, type Suite } from "./harness.js";
 
 const dir = fileURLToPath(new URL(".", import.meta.url));
-const wanted = process.argv.slice(2);
+// `--no-header`: the machine line was printed already (start.mjs, for the suites after the first).
+const header = !process.argv.includes("--no-header");
+const wanted = process.argv.slice(2).filter((a) => a !== "--no-header");
 const suites = readdirSync(dir)
   .filter((f) => f.endsWith(".bench.ts"))
   .map((f) => f.slice(0, -".bench.ts".length))
@@ -13,13 +16,15 @@ const suites = readdirSync(dir)
   .sort();
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-console.log(`psession benchmarks — ${new Date().toISOString().slice(0, 10)}`);
-console.log(
-  `machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
-);
-console.log(`code: ${import.meta.resolve("psession")} (the built packages, as users run them)`);
-if (typeof (globalThis as { gc?: unknown }).gc !== "function")
-  console.log("(heap figures need --expose-gc; `pnpm bench` passes it)");
+if (header) {
+  console.log(`psession benchmarks — ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
+  console.log(`code: ${import.meta.resolve("psession")} (the built packages, as users run them)`);
+  if (typeof (globalThis as { gc?: unknown }).gc !== "function")
+    console.log("(heap figures need --expose-gc; `pnpm bench` passes it)");
+}
 
 for (const name of suites) {
   const mod = (await import(`./${name}.bench.ts`)) as { default: Suite };

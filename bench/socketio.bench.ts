@@ -12,7 +12,7 @@ import { attach } from "@psession/socketio";
 import { attach as attachCore, type Message, SessionManager, type Transport } from "psession";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
-import { fmt, latencies, throughput, type BenchTable, WARMUP_CALLS } from "./harness.js";
+import { type BenchTable, fmt, latencies, pairedRatio, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
@@ -162,13 +162,12 @@ async function table(
         tput[i]!.push(await throughput(() => c.call(1), 256, ms));
       }
     }
-    const base = median(tput[0]!);
-    const baseP50 = median(lat[0]!.map((l) => l.p50));
+    const baseP50s = lat[0]!.map((l) => l.p50);
     return {
       title: `Socket.IO (${transport}) request/response on one connection: sequential latency and 256 in flight`,
       note:
         `One socket.io 4.8 connection on 127.0.0.1, client and server in one Node process, payload {v:1}; every contender on the same connection. ` +
-        `Median of ${rounds} interleaved rounds; latency = ${fmt(calls)} sequential calls of each contender, one of each in turn (µs), after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up calls each, throughput = 256 calls in flight for ${ms / 1000} s. ` +
+        `Median of ${rounds} interleaved rounds (ratios: the median of each round's ratio); latency = ${fmt(calls)} sequential calls of each contender, one of each in turn (µs), after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up calls each, throughput = 256 calls in flight for ${ms / 1000} s. ` +
         `Ratios against emitWithAck without a timeout (what most code does); psession always runs a timeout per request (60 s here).`,
       columns: ["contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs emitWithAck", "p50 vs emitWithAck"],
       rows: contenders.map((c, i) => {
@@ -179,9 +178,14 @@ async function table(
           fmt(p50, 1),
           fmt(median(lat[i]!.map((l) => l.p99)), 1),
           fmt(t),
-          `${fmt((t / base) * 100)}%`,
+          `${fmt(pairedRatio(tput[i]!, tput[0]!) * 100)}%`,
           // Latency as a speed ratio: 90% means 1/0.9 ≈ 11% slower.
-          `${fmt((baseP50 / p50) * 100)}%`,
+          `${fmt(
+            pairedRatio(
+              baseP50s,
+              lat[i]!.map((l) => l.p50),
+            ) * 100,
+          )}%`,
         ];
       }),
     };
