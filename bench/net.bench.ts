@@ -5,11 +5,12 @@
 import net from "node:net";
 import { attach, createSocketTransport, type Framing } from "@psession/net";
 import { SessionManager } from "psession";
-import { fmt, latency, throughput, type BenchTable } from "./harness.js";
+import { type BenchTable, fmt, type Latency, latencies, pairedRatio, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Contender {
   name: string;
@@ -143,40 +144,46 @@ export default async function netBench(): Promise<BenchTable[]> {
   const naive = raw(false);
   const limit = raw(true);
   const contenders = [naive, limit, transportOnly, psession("ndjson"), psession("length-prefix")];
-  // Best of ROUNDS interleaved rounds: this runs on shared machines, and a round that another
-  // process disturbed says nothing about the code.
-  const results = new Map<Contender, { p50: number; p99: number; ops: number }>();
+  // Median of ROUNDS interleaved rounds; within a round the contenders' sequential calls go in
+  // turn (latencies), one at a time, so a change of the machine's speed hits all of them alike.
+  const lat = contenders.map(() => [] as Latency[]);
+  const ops = contenders.map(() => [] as number[]);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const contender of contenders) {
-      const { call, close } = await contender.start();
-      let n = 0;
-      const lat = await latency(() => call(n++), 5000);
-      const ops = await throughput(() => call(n++), 256, 1500);
-      await close();
-      const best = results.get(contender);
-      results.set(contender, {
-        p50: Math.min(best?.p50 ?? Infinity, lat.p50),
-        p99: Math.min(best?.p99 ?? Infinity, lat.p99),
-        ops: Math.max(best?.ops ?? 0, ops),
-      });
+    const running = [];
+    for (const contender of contenders) running.push(await contender.start());
+    try {
+      const counters = running.map(() => 0);
+      const l = await latencies(
+        running.map((r, i) => () => r.call(counters[i]!++)),
+        5000,
+      );
+      for (const [i, r] of running.entries()) {
+        lat[i]!.push(l[i]!);
+        ops[i]!.push(await throughput(() => r.call(counters[i]!++), 256, 1000));
+      }
+    } finally {
+      for (const r of running) await r.close();
     }
   }
-  const best = results.get(limit)!;
-  const rows = contenders.map((contender) => {
-    const r = results.get(contender)!;
-    return [
-      contender.name,
-      fmt(r.p50, 1),
-      fmt(r.p99, 1),
-      fmt(r.ops),
-      `${fmt((r.ops / best.ops) * 100)}%`,
-      `${fmt((best.p50 / r.p50) * 100)}%`,
-    ];
-  });
+  const at = contenders.indexOf(limit);
+  const limitP50s = lat[at]!.map((l) => l.p50);
+  const rows = contenders.map((contender, i) => [
+    contender.name,
+    fmt(median(lat[i]!.map((l) => l.p50)), 1),
+    fmt(median(lat[i]!.map((l) => l.p99)), 1),
+    fmt(median(ops[i]!)),
+    `${fmt(pairedRatio(ops[i]!, ops[at]!) * 100)}%`,
+    `${fmt(
+      pairedRatio(
+        limitP50s,
+        lat[i]!.map((l) => l.p50),
+      ) * 100,
+    )}%`,
+  ]);
   return [
     {
       title: "TCP round trips (@psession/net)",
-      note: 'One loopback TCP connection, client and server in this process, noDelay on; the server answers {ok: n}. Best of 3 interleaved rounds. Sequential: 5,000 awaited requests after 3,000 warm-up. Throughput: 256 requests kept in flight for 1.5 s after a 0.5 s warm-up. "vs limit" compares with the batched raw baseline (throughput ratio, and p50 latency ratio: 100% = as fast).',
+      note: `One loopback TCP connection per contender, client and server in this process, noDelay on; the server answers {ok: n}. Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio). Sequential: 5,000 awaited requests of each contender, one of each in turn, after ${fmt(WARMUP_CALLS)} warm-up each. Throughput: 256 requests kept in flight for 1 s after a 0.5 s warm-up. "vs limit" compares with the batched raw baseline (throughput ratio, and p50 latency ratio: 100% = as fast).`,
       columns: ["channel", "seq p50 µs", "seq p99 µs", "256 in flight req/s", "req/s vs limit", "p50 vs limit"],
       rows,
     },

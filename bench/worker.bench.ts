@@ -208,7 +208,9 @@ export default async function workerBench(): Promise<BenchTable[]> {
   ];
   // Median of ROUNDS interleaved rounds. Threads that go idle between sequential calls pay a
   // wake-up (tens of µs) or not, depending on timing: a single best round flatters whoever was
-  // lucky, so every figure is the median of its rounds.
+  // lucky, so every figure is the median of its rounds. Each contender's sequential calls stay
+  // back to back (latency, not latencies): in turn with the others', every worker would sit idle
+  // between its calls and pay a wake-up each time, which measured 45 to 120 µs at random.
   type Sample = { p50: number; p99: number; ops: number; copy: number; moved: number };
   const samples = new Map<Contender, Sample[]>();
   for (let round = 0; round < ROUNDS; round++) {

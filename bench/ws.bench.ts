@@ -10,7 +10,7 @@ import { SessionManager } from "psession";
 import { Server as SocketIOServer } from "socket.io";
 import { io as socketIOClient } from "socket.io-client";
 import { WebSocket, WebSocketServer } from "ws";
-import { fmt, latency, throughput, type BenchTable } from "./harness.js";
+import { type BenchTable, fmt, type Latency, latencies, pairedRatio, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
@@ -179,39 +179,43 @@ export default async function wsBench(): Promise<BenchTable[]> {
       const r = (await c.call(7)) as { v?: number };
       if (r?.v !== 7) throw new Error(`${c.name} answered ${JSON.stringify(r)}`);
     }
-    const ROUNDS = 3;
-    const lat = contenders.map(() => [] as { p50: number; p99: number }[]);
+    const ROUNDS = 7;
+    const lat = contenders.map(() => [] as Latency[]);
     const tput = contenders.map(() => [] as number[]);
-    // Rounds interleave the contenders so drift (GC, JIT, CPU clocks) hits all of them alike.
+    // Rounds interleave the contenders so drift (GC, JIT, CPU clocks) hits all of them alike; within
+    // a round their sequential calls go in turn (latencies), one at a time.
     for (let round = 0; round < ROUNDS; round++) {
+      const l = await latencies(
+        contenders.map((c) => () => c.call(1)),
+        3000,
+      );
       for (let i = 0; i < contenders.length; i++) {
-        const c = contenders[i]!;
-        lat[i]!.push(await latency(() => c.call(1), 3000));
-        tput[i]!.push(await throughput(() => c.call(1), 256, 1500));
+        lat[i]!.push(l[i]!);
+        tput[i]!.push(await throughput(() => contenders[i]!.call(1), 256, 1000));
       }
     }
-    const limit = median(tput[0]!);
-    const limitP50 = median(lat[0]!.map((l) => l.p50));
+    const limitP50s = lat[0]!.map((l) => l.p50);
     return [
       {
         title: "WebSocket request/response: sequential latency and 256 in flight",
         note:
-          `One ws connection on 127.0.0.1, client and server in one Node process, JSON frames, payload {v:1}. ` +
-          `Median of ${ROUNDS} interleaved rounds; latency = 3,000 sequential calls (µs) after 3,000 warm-up, throughput = 256 calls in flight for 1.5 s.`,
+          `One ws connection per contender on 127.0.0.1, client and server in one Node process, JSON frames, payload {v:1}. ` +
+          `Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio); latency = 3,000 sequential calls of each contender, one of each in turn (µs), after ${fmt(WARMUP_CALLS)} warm-up calls each, throughput = 256 calls in flight for 1 s.`,
         columns: ["transport", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs raw ws", "p50 vs raw ws"],
-        rows: contenders.map((c, i) => {
-          const t = median(tput[i]!);
-          const p50 = median(lat[i]!.map((l) => l.p50));
-          return [
-            c.name,
-            fmt(p50, 1),
-            fmt(median(lat[i]!.map((l) => l.p99)), 1),
-            fmt(t),
-            `${fmt((t / limit) * 100)}%`,
-            // Latency as a speed ratio: 90% means 1/0.9 ≈ 11% slower than the limit.
-            `${fmt((limitP50 / p50) * 100)}%`,
-          ];
-        }),
+        rows: contenders.map((c, i) => [
+          c.name,
+          fmt(median(lat[i]!.map((l) => l.p50)), 1),
+          fmt(median(lat[i]!.map((l) => l.p99)), 1),
+          fmt(median(tput[i]!)),
+          `${fmt(pairedRatio(tput[i]!, tput[0]!) * 100)}%`,
+          // Latency as a speed ratio: 90% means 1/0.9 ≈ 11% slower than the limit.
+          `${fmt(
+            pairedRatio(
+              limitP50s,
+              lat[i]!.map((l) => l.p50),
+            ) * 100,
+          )}%`,
+        ]),
       },
     ];
   } finally {
