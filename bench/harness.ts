@@ -98,6 +98,8 @@ export async function throughput(call: () => Promise<unknown>, inFlight = 256, m
   return opsPerSecond(round, ms);
 }
 
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /**
  * `a / b` paired by round: the median over rounds of `a[r] / b[r]`. Both values of a round were
  * measured together (in turn, within a second or two), so a change of the machine's speed between
@@ -106,6 +108,28 @@ export async function throughput(call: () => Promise<unknown>, inFlight = 256, m
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
   const ratios = a.map((x, r) => x / b[r]!).sort((x, y) => x - y);
   return ratios[Math.floor(ratios.length / 2)]!;
+}
+
+/**
+ * A table's rows for contenders measured over rounds (`lat[i][round]`, `rps[i][round]`): name,
+ * median p50, p99 and req/s, then req/s and p50 against contender `ref`, paired by round. Latency
+ * is a speed ratio too: 90% means 1/0.9 ≈ 11% slower.
+ */
+export function roundRows(
+  names: readonly string[],
+  lat: readonly Latency[][],
+  rps: readonly number[][],
+  ref = 0,
+): string[][] {
+  const p50s = lat.map((rounds) => rounds.map((l) => l.p50));
+  return names.map((name, i) => [
+    name,
+    fmt(median(p50s[i]!), 1),
+    fmt(median(lat[i]!.map((l) => l.p99)), 1),
+    fmt(median(rps[i]!)),
+    `${fmt(pairedRatio(rps[i]!, rps[ref]!) * 100)}%`,
+    `${fmt(pairedRatio(p50s[ref]!, p50s[i]!) * 100)}%`,
+  ]);
 }
 
 export function fmt(n: number, digits = 0): string {

@@ -20,5 +20,3 @@ export function setNoDelay(client: Client, on: boolean): void {
   apply();
   client.on("connect", apply);
 }
-
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

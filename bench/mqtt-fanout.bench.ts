@@ -11,9 +11,9 @@ import {
   startAedes,
   startMosquitto,
 } from "../packages/adapter-mqtt/test/brokers.js";
-import { type BenchTable, collect, fmt, pairedRatio } from "./harness.js";
+import { type BenchTable, collect, fmt, median, pairedRatio } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
-import { type Client, median, nextBase, setNoDelay, TIMEOUT } from "./mqtt-clients.js";
+import { type Client, nextBase, setNoDelay, TIMEOUT } from "./mqtt-clients.js";
 
 /**
  * One controller, `devices` responders, every round one request to each device at once.

@@ -19,12 +19,13 @@ import {
   type Latency,
   latencies,
   latency,
+  median,
   pairedRatio,
   throughput,
   WARMUP_CALLS,
 } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
-import { median, nextBase, type QoS, setNoDelay, TIMEOUT } from "./mqtt-clients.js";
+import { nextBase, type QoS, setNoDelay, TIMEOUT } from "./mqtt-clients.js";
 
 /**
  * Rounds of the pair tables, each latency and throughput in turn for every contender. This VM

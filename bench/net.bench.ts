@@ -5,12 +5,11 @@
 import net from "node:net";
 import { attach, createSocketTransport, type Framing } from "@psession/net";
 import { SessionManager } from "psession";
-import { type BenchTable, fmt, type Latency, latencies, pairedRatio, throughput, WARMUP_CALLS } from "./harness.js";
+import { type BenchTable, fmt, type Latency, latencies, roundRows, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
 const ROUNDS = 5;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Contender {
   name: string;
@@ -165,21 +164,12 @@ export default async function netBench(): Promise<BenchTable[]> {
       for (const r of running) await r.close();
     }
   }
-  const at = contenders.indexOf(limit);
-  const limitP50s = lat[at]!.map((l) => l.p50);
-  const rows = contenders.map((contender, i) => [
-    contender.name,
-    fmt(median(lat[i]!.map((l) => l.p50)), 1),
-    fmt(median(lat[i]!.map((l) => l.p99)), 1),
-    fmt(median(ops[i]!)),
-    `${fmt(pairedRatio(ops[i]!, ops[at]!) * 100)}%`,
-    `${fmt(
-      pairedRatio(
-        limitP50s,
-        lat[i]!.map((l) => l.p50),
-      ) * 100,
-    )}%`,
-  ]);
+  const rows = roundRows(
+    contenders.map((c) => c.name),
+    lat,
+    ops,
+    contenders.indexOf(limit),
+  );
   return [
     {
       title: "TCP round trips (@psession/net)",

@@ -12,7 +12,7 @@ import { attach } from "@psession/socketio";
 import { attach as attachCore, type Message, SessionManager, type Transport } from "psession";
 import { Server } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
-import { type BenchTable, fmt, latencies, pairedRatio, throughput, WARMUP_CALLS } from "./harness.js";
+import { type BenchTable, fmt, type Latency, latencies, roundRows, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
@@ -133,8 +133,6 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function table(
   transport: "websocket" | "polling",
   rounds: number,
@@ -147,7 +145,7 @@ async function table(
       const r = (await c.call(7)) as { v?: number };
       if (r?.v !== 7) throw new Error(`${c.name} answered ${JSON.stringify(r)}`);
     }
-    const lat = contenders.map(() => [] as { p50: number; p99: number }[]);
+    const lat = contenders.map(() => [] as Latency[]);
     const tput = contenders.map(() => [] as number[]);
     // Rounds interleave the contenders so drift (GC, JIT, CPU clocks) hits all of them alike.
     for (let round = 0; round < rounds; round++) {
@@ -162,7 +160,6 @@ async function table(
         tput[i]!.push(await throughput(() => c.call(1), 256, ms));
       }
     }
-    const baseP50s = lat[0]!.map((l) => l.p50);
     return {
       title: `Socket.IO (${transport}) request/response on one connection: sequential latency and 256 in flight`,
       note:
@@ -170,24 +167,11 @@ async function table(
         `Median of ${rounds} interleaved rounds (ratios: the median of each round's ratio); latency = ${fmt(calls)} sequential calls of each contender, one of each in turn (µs), after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up calls each, throughput = 256 calls in flight for ${ms / 1000} s. ` +
         `Ratios against emitWithAck without a timeout (what most code does); psession always runs a timeout per request (60 s here).`,
       columns: ["contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs emitWithAck", "p50 vs emitWithAck"],
-      rows: contenders.map((c, i) => {
-        const t = median(tput[i]!);
-        const p50 = median(lat[i]!.map((l) => l.p50));
-        return [
-          c.name,
-          fmt(p50, 1),
-          fmt(median(lat[i]!.map((l) => l.p99)), 1),
-          fmt(t),
-          `${fmt(pairedRatio(tput[i]!, tput[0]!) * 100)}%`,
-          // Latency as a speed ratio: 90% means 1/0.9 ≈ 11% slower.
-          `${fmt(
-            pairedRatio(
-              baseP50s,
-              lat[i]!.map((l) => l.p50),
-            ) * 100,
-          )}%`,
-        ];
-      }),
+      rows: roundRows(
+        contenders.map((c) => c.name),
+        lat,
+        tput,
+      ),
     };
   } finally {
     await close();

@@ -9,7 +9,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { attach, createEndpointTransport, transfer } from "@psession/worker";
 import { build } from "esbuild";
 import { SessionManager } from "psession";
-import { fmt, latency, throughput, type BenchTable } from "./harness.js";
+import { type BenchTable, fmt, latency, median, throughput } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 type Kind = "raw" | "transport" | "psession" | "comlink";
@@ -225,7 +225,6 @@ export default async function workerBench(): Promise<BenchTable[]> {
       samples.set(contender, [...(samples.get(contender) ?? []), { p50: lat.p50, p99: lat.p99, ops, copy, moved }]);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const best = new Map<Contender, Sample>();
   for (const [contender, list] of samples) {
     best.set(contender, {

@@ -10,7 +10,7 @@ import { SessionManager } from "psession";
 import { Server as SocketIOServer } from "socket.io";
 import { io as socketIOClient } from "socket.io-client";
 import { WebSocket, WebSocketServer } from "ws";
-import { type BenchTable, fmt, type Latency, latencies, pairedRatio, throughput, WARMUP_CALLS } from "./harness.js";
+import { type BenchTable, fmt, type Latency, latencies, roundRows, throughput, WARMUP_CALLS } from "./harness.js";
 import { createIdMapClient } from "./id-map.js";
 
 const TIMEOUT = 60_000;
@@ -168,8 +168,6 @@ async function socketIO(): Promise<Contender> {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export default async function wsBench(): Promise<BenchTable[]> {
   const contenders: Contender[] = [];
   for (const make of [rawWs, transportOnly, psessionWs, birpcWs, socketIO]) contenders.push(await make());
@@ -194,7 +192,6 @@ export default async function wsBench(): Promise<BenchTable[]> {
         tput[i]!.push(await throughput(() => contenders[i]!.call(1), 256, 1000));
       }
     }
-    const limitP50s = lat[0]!.map((l) => l.p50);
     return [
       {
         title: "WebSocket request/response: sequential latency and 256 in flight",
@@ -202,20 +199,11 @@ export default async function wsBench(): Promise<BenchTable[]> {
           `One ws connection per contender on 127.0.0.1, client and server in one Node process, JSON frames, payload {v:1}. ` +
           `Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio); latency = 3,000 sequential calls of each contender, one of each in turn (µs), after ${fmt(WARMUP_CALLS)} warm-up calls each, throughput = 256 calls in flight for 1 s.`,
         columns: ["transport", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs raw ws", "p50 vs raw ws"],
-        rows: contenders.map((c, i) => [
-          c.name,
-          fmt(median(lat[i]!.map((l) => l.p50)), 1),
-          fmt(median(lat[i]!.map((l) => l.p99)), 1),
-          fmt(median(tput[i]!)),
-          `${fmt(pairedRatio(tput[i]!, tput[0]!) * 100)}%`,
-          // Latency as a speed ratio: 90% means 1/0.9 ≈ 11% slower than the limit.
-          `${fmt(
-            pairedRatio(
-              limitP50s,
-              lat[i]!.map((l) => l.p50),
-            ) * 100,
-          )}%`,
-        ]),
+        rows: roundRows(
+          contenders.map((c) => c.name),
+          lat,
+          tput,
+        ),
       },
     ];
   } finally {
