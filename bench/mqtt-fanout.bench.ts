@@ -169,7 +169,8 @@ async function fanOutRows(label: string, url: string, protocolVersion: 4 | 5): P
     for (let r = 0; r < WARMUP_ROUNDS; r++) for (const side of sides) await side.round();
     for (let r = 0; r < ROUNDS; r++) {
       // Each round starts with the next contender: what one round leaves behind (PUBACKs, GC
-      // debt) falls on whoever comes after it, and the first of a round was measured 4–8% slower.
+      // debt) falls on whoever comes after it. With raw always first, the controller read 94–98%
+      // of raw; with the controller first, 85–93% (docs/benchmarks.md, run of 09:03 UTC).
       for (let k = 0; k < sides.length; k++) {
         const i = (r + k) % sides.length;
         const t = performance.now();
