@@ -3,7 +3,7 @@
 // Each suite runs in a Node process of its own (as JMH forks per benchmark): code shared by the
 // suites (psession's core, MQTT.js) otherwise carries one suite's type feedback into the next.
 // Measured: 20,000 sequential MQTT calls through psession earlier in the same process lowered the
-// fan-out's psession-against-raw ratio by about 4 points (docs/benchmarks.md, run of 08:50 UTC).
+// fan-out's psession-against-raw ratio by about 4 points (docs/benchmarks.md, run of 09:03 UTC).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
