@@ -106,8 +106,7 @@ export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => 
  * rounds cancels out; each side's own median could land on different speeds (docs/benchmarks.md).
  */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
-  const ratios = a.map((x, r) => x / b[r]!).sort((x, y) => x - y);
-  return ratios[Math.floor(ratios.length / 2)]!;
+  return median(a.map((x, r) => x / b[r]!));
 }
 
 /**

@@ -1,19 +1,11 @@
-// Runs the named bench/*.bench.ts suites (every one without a name) and prints their tables.
-// `pnpm bench` (start.mjs) calls it once per suite, each in a process of its own.
-import { readdirSync } from "node:fs";
+// Runs the bench/<name>.bench.ts suites named on the command line and prints their tables.
+// `pnpm bench` (start.mjs) finds the suites and calls this once per suite, each in a process of its own.
 import os from "node:os";
-import { fileURLToPath } from "node:url";
 import { printTable, type Suite } from "./harness.js";
 
-const dir = fileURLToPath(new URL(".", import.meta.url));
 // `--no-header`: the machine line was printed already (start.mjs, for the suites after the first).
 const header = !process.argv.includes("--no-header");
-const wanted = process.argv.slice(2).filter((a) => a !== "--no-header");
-const suites = readdirSync(dir)
-  .filter((f) => f.endsWith(".bench.ts"))
-  .map((f) => f.slice(0, -".bench.ts".length))
-  .filter((name) => wanted.length === 0 || wanted.includes(name))
-  .sort();
+const suites = process.argv.slice(2).filter((a) => a !== "--no-header");
 
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 if (header) {
