@@ -58,8 +58,8 @@ export function latency(once: () => Promise<unknown>, count = 5000, warmup = WAR
 }
 
 /**
- * Sequential latency of several contenders measured together: one call of each in turn (A, B, C,
- * A, B, C, …), never two at once, so every contender meets the same machine. This VM switches
+ * Sequential latency of several contenders measured together: one call of each in turn (in a new
+ * random order each turn), never two at once, so every contender meets the same machine. This VM switches
  * between a fast and a slow speed for seconds at a time (Socket.IO p50 25 against 35–40 µs): with
  * contenders measured one after another, a median could land on the slow speed for one contender
  * and on the fast one for the next (docs/benchmarks.md, run of 07:40 UTC). Percentiles in µs.
@@ -72,8 +72,14 @@ export async function latencies(
   collect();
   for (let i = 0; i < warmup; i++) for (const call of calls) await call();
   const samples = calls.map(() => new Float64Array(count));
+  // Each turn calls the contenders in a new random order. A call is faster right after one that ran
+  // the same code (its caches are warm): with a fixed order, emitWithAck placed right after itself
+  // read 3% faster than emitWithAck placed after psession, and each contender's ratio depended on
+  // which one it followed (docs/benchmarks.md, run of 2026-12-06).
+  const order = calls.map((_, c) => c);
   for (let i = 0; i < count; i++) {
-    for (let c = 0; c < calls.length; c++) {
+    shuffle(order);
+    for (const c of order) {
       const t = performance.now();
       await calls[c]!();
       samples[c]![i] = (performance.now() - t) * 1000;
@@ -96,6 +102,16 @@ export async function throughput(call: () => Promise<unknown>, inFlight = 256, m
     return inFlight;
   };
   return opsPerSecond(round, ms);
+}
+
+/** Fisher–Yates, in place. */
+function shuffle(items: number[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = items[i]!;
+    items[i] = items[j]!;
+    items[j] = t;
+  }
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -1,6 +1,9 @@
 // The headline use measured: one controller commanding 200 devices at once through a real broker
 // (the embedded aedes, and a private mosquitto with set_tcp_nodelay), psession against the same
-// request/reply written by hand. Every client is in this process.
+// request/reply written by hand. Every client is in this process. Two rows say how far its ratios
+// can be read: psession's own frames written by hand on both ends (what psession's wire costs,
+// apart from its code), and a second, identical @psession/mqtt contender (an A/A control: any
+// distance between the two is this table's resolution, not a difference of code).
 import { attach } from "@psession/mqtt";
 import { SessionManager } from "psession";
 import {
@@ -22,25 +25,31 @@ import { type Client, nextBase, setNoDelay, TIMEOUT } from "./mqtt-clients.js";
  * "raw5", on 3.1.1 one that echoes `sid` (README). Devices and broker as in "raw"/"raw5", so the
  * difference is the controller's library alone.
  */
-type FanOutKind = "raw" | "raw5" | "psession" | "controller";
+type FanOutKind = "raw" | "raw5" | "frames" | "psession" | "psession2" | "controller";
 const FAN_OUT_NAMES: Record<FanOutKind, string> = {
   raw: "raw MQTT.js + id map",
   raw5: "raw MQTT.js 5 responseTopic + correlationData",
+  frames: "psession's frames, by hand on both ends",
   psession: "@psession/mqtt",
+  psession2: "@psession/mqtt again (A/A control)",
   controller: "@psession/mqtt controller, firmware devices",
 };
 
-/** Hand-written devices: `answer` builds the reply (topic, payload, options) to a request. */
+/**
+ * Hand-written devices: `answer` builds the reply (topic, payload, options) to a request.
+ * `published`: a callback for every publish, as @psession/mqtt passes one (the frames-by-hand row).
+ */
 async function firmwareDevices(
   clients: Client[],
   base: string,
   answer: (i: number, m: Record<string, unknown>, properties: Record<string, unknown>) => [string, string, object],
+  published?: () => void,
 ): Promise<void> {
   await Promise.all(
     clients.map(async (c, i) => {
       c.on("message", (_topic, payload, packet) => {
         const [topic, reply, options] = answer(i, JSON.parse(payload.toString()), packet.properties ?? {});
-        c.publish(topic, reply, options);
+        c.publish(topic, reply, options, published);
       });
       await c.subscribeAsync(`${base}/d${i}/in`, { qos: 1 });
     }),
@@ -61,7 +70,7 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind
   const controllerClient = await connectClient(url, { protocolVersion });
   setNoDelay(controllerClient, true);
   // The devices.
-  if (kind === "psession") {
+  if (kind === "psession" || kind === "psession2") {
     await Promise.all(
       clients.map(async (c, i) => {
         const m = new SessionManager({ sessionTimeout: TIMEOUT });
@@ -73,6 +82,22 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind
           m.clear();
         });
       }),
+    );
+  } else if (kind === "frames") {
+    // What @psession/mqtt puts on the wire, by hand: the answer carries sid and $re (the request's
+    // $turn); on MQTT 5 it goes to responseTopic with the request's correlationData.
+    await firmwareDevices(
+      clients,
+      base,
+      (i, m, { responseTopic, correlationData }) =>
+        protocolVersion === 5
+          ? [
+              responseTopic as string,
+              JSON.stringify({ v: m.v, sid: m.sid, $re: m.$turn }),
+              { qos: 1, properties: { correlationData } },
+            ]
+          : [`${base}/d${i}/out`, JSON.stringify({ v: m.v, sid: m.sid, $re: m.$turn }), { qos: 1 }],
+      noop,
     );
   } else if (kind === "raw5" || (kind === "controller" && protocolVersion === 5)) {
     // A plain MQTT 5 responder: answers on responseTopic, echoing correlationData.
@@ -97,7 +122,7 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind
   }
   // The controller.
   let call: (device: number) => Promise<unknown>;
-  if (kind === "psession" || kind === "controller") {
+  if (kind === "psession" || kind === "psession2" || kind === "controller") {
     const controller = new SessionManager({ sessionTimeout: TIMEOUT });
     const a = attach(controller, controllerClient, { publish: `${base}/{port}/in`, subscribe: `${base}/{port}/out` });
     await a.whenReady();
@@ -106,6 +131,35 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind
       controller.clear();
     });
     call = (device) => controller.request(`d${device}`, { v: device });
+  } else if (kind === "frames") {
+    // psession's request by hand: sid (odd: the controller's parity) and $turn in the payload; on
+    // MQTT 5 also responseTopic, correlationData "<tag>.<sid>" (built once per sid) and the expiry
+    // of the request's timeout; a publish callback on every publish. An id map keyed by $turn.
+    const ids = createIdMapClient(TIMEOUT);
+    controllerClient.on("message", (_topic, payload) => {
+      const m = JSON.parse(payload.toString());
+      ids.settle(m.$re, m);
+    });
+    await controllerClient.subscribeAsync(`${base}/+/out`, { qos: 1 });
+    closers.push(async () => ids.dispose());
+    const correlations: Buffer[] = [];
+    call = (device) =>
+      ids.call((turn) => {
+        const sid = ((turn * 2) % 65_534) + 1;
+        const payload = JSON.stringify({ v: device, sid, $turn: turn });
+        const options =
+          protocolVersion === 5
+            ? {
+                qos: 1 as const,
+                properties: {
+                  responseTopic: `${base}/d${device}/out`,
+                  correlationData: (correlations[sid] ??= Buffer.from(`abcdefgh.${sid}`, "latin1")),
+                  messageExpiryInterval: TIMEOUT / 1000,
+                },
+              }
+            : { qos: 1 as const };
+        controllerClient.publish(`${base}/d${device}/in`, payload, options, noop);
+      });
   } else if (kind === "raw5") {
     const ids = createIdMapClient(TIMEOUT);
     controllerClient.on("message", (_topic, payload, packet) => {
@@ -157,7 +211,9 @@ const DEVICES = 200;
  */
 async function fanOutRows(label: string, url: string, protocolVersion: 4 | 5): Promise<(string | number)[][]> {
   const kinds: FanOutKind[] =
-    protocolVersion === 5 ? ["raw", "raw5", "psession", "controller"] : ["raw", "psession", "controller"];
+    protocolVersion === 5
+      ? ["raw", "raw5", "frames", "psession", "psession2", "controller"]
+      : ["raw", "frames", "psession", "psession2", "controller"];
   const sides: Awaited<ReturnType<typeof fanOut>>[] = [];
   for (const kind of kinds) sides.push(await fanOut(url, protocolVersion, DEVICES, kind));
   try {
@@ -225,7 +281,8 @@ export default async function mqttFanOutBench(): Promise<BenchTable[]> {
         `${DEVICES} responder clients plus one controller, QoS 1, TCP_NODELAY everywhere, in a process of their own (no other suite ran in it before). ` +
         `A round is ${DEVICES} requests at once, one per device; ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up rounds, every contender once per round in turn, each round starting with the next contender, with one full collection before the warm-up. ` +
         "Round p50/p90: each contender's own. 'vs raw' and 'vs same wire': paired, the median over rounds of the reference's round time over the contender's in the same round. " +
-        "'@psession/mqtt': psession on both ends (200 device managers in this process). '… controller, firmware devices': the psession controller, the devices hand-written and knowing nothing of psession " +
+        "'psession's frames, by hand on both ends': @psession/mqtt's wire (sid and $turn/$re in the payload; on MQTT 5 also responseTopic, correlationData and messageExpiryInterval; a callback on every publish) written by hand with an id map. " +
+        "'@psession/mqtt': psession on both ends (200 device managers in this process); '… again (A/A control)': the same contender a second time, with clients of its own: the distance between the two is the table's resolution. '… controller, firmware devices': the psession controller, the devices hand-written and knowing nothing of psession " +
         "(MQTT 5: the plain responder of the raw MQTT 5 row; 3.1.1: it echoes sid). 'vs same wire': against the hand-written code with the same protocol features, raw MQTT 5 on MQTT 5 (responseTopic + correlationData), raw on 3.1.1." +
         (findMosquitto() === undefined ? " mosquitto is not installed: its rows were skipped." : ""),
       columns: ["broker", "contender", "round p50 ms", "round p90 ms", "req/s", "vs raw", "vs same wire"],
@@ -233,3 +290,5 @@ export default async function mqttFanOutBench(): Promise<BenchTable[]> {
     },
   ];
 }
+
+function noop(): void {}
