@@ -58,9 +58,9 @@ export function latency(once: () => Promise<unknown>, count = 5000, warmup = WAR
 }
 
 /**
- * Sequential latency of several contenders measured together: one call of each in turn (in a new
- * random order each turn), never two at once, so every contender meets the same machine. This VM switches
- * between a fast and a slow speed for seconds at a time (Socket.IO p50 25 against 35–40 µs): with
+ * Sequential latency of several contenders measured together: one call of each per turn (in a new
+ * random order each turn), never two at once, so every contender meets the same machine. This VM
+ * switches between a fast and a slow speed for seconds at a time (Socket.IO p50 25 against 35–40 µs): with
  * contenders measured one after another, a median could land on the slow speed for one contender
  * and on the fast one for the next (docs/benchmarks.md, run of 07:40 UTC). Percentiles in µs.
  */

@@ -89,14 +89,12 @@ async function fanOut(url: string, protocolVersion: 4 | 5, devices: number, kind
     await firmwareDevices(
       clients,
       base,
-      (i, m, { responseTopic, correlationData }) =>
-        protocolVersion === 5
-          ? [
-              responseTopic as string,
-              JSON.stringify({ v: m.v, sid: m.sid, $re: m.$turn }),
-              { qos: 1, properties: { correlationData } },
-            ]
-          : [`${base}/d${i}/out`, JSON.stringify({ v: m.v, sid: m.sid, $re: m.$turn }), { qos: 1 }],
+      (i, m, { responseTopic, correlationData }) => {
+        const reply = JSON.stringify({ v: m.v, sid: m.sid, $re: m.$turn });
+        return protocolVersion === 5
+          ? [responseTopic as string, reply, { qos: 1, properties: { correlationData } }]
+          : [`${base}/d${i}/out`, reply, { qos: 1 }];
+      },
       noop,
     );
   } else if (kind === "raw5" || (kind === "controller" && protocolVersion === 5)) {

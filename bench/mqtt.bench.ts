@@ -322,7 +322,7 @@ export default async function mqttBench(): Promise<BenchTable[]> {
     table(
       "MQTT request/response: sequential latency and 256 in flight",
       "Requester and responder are two MQTT.js 5 clients in one process, TCP_NODELAY on both and on the broker; payload {v:1} as JSON. " +
-        `Median of ${PAIR_ROUNDS} interleaved rounds (ratios: the median of each round's ratio); latency = 2,000 sequential calls of each contender, one of each in turn in a new random order each turn (µs), after ${fmt(WARMUP_CALLS)} warm-up calls each, throughput = 256 calls in flight for ${PAIR_MS / 1000} s. ` +
+        `Median of ${PAIR_ROUNDS} interleaved rounds (ratios: the median of each round's ratio); latency = 2,000 sequential calls of each contender, one of each per turn in a new random order (µs), after ${fmt(WARMUP_CALLS)} warm-up calls each, throughput = 256 calls in flight for ${PAIR_MS / 1000} s. ` +
         "Raw: publish {id, v}, the responder echoes, a Map of id → promise (the limit). Raw MQTT 5: the id travels as correlationData with a responseTopic instead. " +
         "@psession/mqtt: port.request() against manager.handle(); on MQTT 5 its requests carry responseTopic, correlationData and messageExpiryInterval, its answers correlationData. " +
         "Rows marked 3.1.1 (aedes, and mosquitto again): every client speaks MQTT 3.1.1, so psession's sid travels in the payload only, the same wire as raw. " +

@@ -173,7 +173,7 @@ export default async function netBench(): Promise<BenchTable[]> {
   return [
     {
       title: "TCP round trips (@psession/net)",
-      note: `One loopback TCP connection per contender, client and server in this process, noDelay on; the server answers {ok: n}. Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio). Sequential: 5,000 awaited requests of each contender, one of each in turn in a new random order each turn, after ${fmt(WARMUP_CALLS)} warm-up each. Throughput: 256 requests kept in flight for 1 s after a 0.5 s warm-up. "vs limit" compares with the batched raw baseline (throughput ratio, and p50 latency ratio: 100% = as fast).`,
+      note: `One loopback TCP connection per contender, client and server in this process, noDelay on; the server answers {ok: n}. Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio). Sequential: 5,000 awaited requests of each contender, one of each per turn in a new random order, after ${fmt(WARMUP_CALLS)} warm-up each. Throughput: 256 requests kept in flight for 1 s after a 0.5 s warm-up. "vs limit" compares with the batched raw baseline (throughput ratio, and p50 latency ratio: 100% = as fast).`,
       columns: ["channel", "seq p50 µs", "seq p99 µs", "256 in flight req/s", "req/s vs limit", "p50 vs limit"],
       rows,
     },

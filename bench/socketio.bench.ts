@@ -5,6 +5,7 @@
 // any request/reply over an application event can cost), and psession sessions on the "psession" event.
 // Two more rows split psession's cost: its frames written by hand on both ends (what the envelope
 // costs Socket.IO), and the core attached with a bare Transport of a few lines (what the adapter adds).
+// An A/A control row, emitWithAck a second time, says how finely the table resolves.
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -96,7 +97,7 @@ async function setup(transport: "websocket" | "polling"): Promise<Setup> {
   return {
     contenders: [
       { name: "emitWithAck (no timeout)", call: (v) => socket.emitWithAck("echo", { v }) },
-      // The same call again: its distance from the row above is this table's resolution.
+      // The same call again: its distance from the first row is this table's resolution.
       { name: "emitWithAck again (A/A control)", call: (v) => socket.emitWithAck("echo", { v }) },
       { name: "timeout(60 s).emitWithAck", call: (v) => socket.timeout(TIMEOUT).emitWithAck("echo", { v }) },
       { name: "event + id map (hand-written)", call: (v) => ids.call((id) => socket.emit("rpc", { id, v })) },
@@ -166,7 +167,7 @@ async function table(
       title: `Socket.IO (${transport}) request/response on one connection: sequential latency and 256 in flight`,
       note:
         `One socket.io 4.8 connection on 127.0.0.1, client and server in one Node process, payload {v:1}; every contender on the same connection. ` +
-        `Median of ${rounds} interleaved rounds (ratios: the median of each round's ratio); latency = ${fmt(calls)} sequential calls of each contender, one of each in turn in a new random order each turn (µs), after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up calls each, throughput = 256 calls in flight for ${ms / 1000} s. ` +
+        `Median of ${rounds} interleaved rounds (ratios: the median of each round's ratio); latency = ${fmt(calls)} sequential calls of each contender, one of each per turn in a new random order (µs), after ${fmt(Math.min(WARMUP_CALLS, 2 * calls))} warm-up calls each, throughput = 256 calls in flight for ${ms / 1000} s. ` +
         `Ratios against emitWithAck without a timeout (what most code does); psession always runs a timeout per request (60 s here). ` +
         `'emitWithAck again (A/A control)': the same call as the first row: its distance from 100% is the table's resolution.`,
       columns: ["contender", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs emitWithAck", "p50 vs emitWithAck"],

@@ -197,7 +197,7 @@ export default async function wsBench(): Promise<BenchTable[]> {
         title: "WebSocket request/response: sequential latency and 256 in flight",
         note:
           `One ws connection per contender on 127.0.0.1, client and server in one Node process, JSON frames, payload {v:1}. ` +
-          `Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio); latency = 3,000 sequential calls of each contender, one of each in turn in a new random order each turn (µs), after ${fmt(WARMUP_CALLS)} warm-up calls each, throughput = 256 calls in flight for 1 s.`,
+          `Median of ${ROUNDS} interleaved rounds (ratios: the median of each round's ratio); latency = 3,000 sequential calls of each contender, one of each per turn in a new random order (µs), after ${fmt(WARMUP_CALLS)} warm-up calls each, throughput = 256 calls in flight for 1 s.`,
         columns: ["transport", "p50 µs", "p99 µs", "req/s (256 in flight)", "req/s vs raw ws", "p50 vs raw ws"],
         rows: roundRows(
           contenders.map((c) => c.name),
